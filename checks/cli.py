@@ -1,0 +1,52 @@
+"""The `apmdm` command line: a thin layer over the Python API.
+
+Each command lives in ``checks/commands/<name>.py`` and exposes ``register(subparsers)``,
+which adds its sub-parser and sets ``handler`` (a function ``args -> int`` exit status).
+Errors derived from :class:`ApmdmError` become one-line messages with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from machines.errors import ApmdmError
+
+COMMAND_MODULES: list[str] = [
+    "checks.commands.list_cmd",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="apmdm",
+        description="Executable theorems of 'On Powerful Ways to Generate' (arXiv 2510.06190): "
+                    "machines, constructions and checkers for ARM, MDM and AP-MDM.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in COMMAND_MODULES:
+        importlib.import_module(mod).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args))
+    except ApmdmError as exc:
+        print(f"apmdm {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("apmdm: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

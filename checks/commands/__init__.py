@@ -1,0 +1,1 @@
+"""One module per `apmdm` sub-command; each exposes ``register(subparsers)``."""

@@ -1,0 +1,149 @@
+"""Registries behind `apmdm list` and `apmdm check`.
+
+A theorem checker registers a :class:`CheckSuite`: a name, the theorem it checks, and a
+function that runs its default sweep and returns :class:`CheckRow` results. Registration is
+explicit (modules call :func:`register_suite` at import time and are listed in
+``SUITE_MODULES``), so `apmdm check` knows exactly what it runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from machines.errors import InvalidArgumentError
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One checked (construction, program, size) cell of the `apmdm check` table.
+
+    ``measured`` and ``bound`` map a metric name ("steps", "context", or a suite-specific
+    metric such as "ops" or "layers") to an integer; a row is ok iff outputs were correct and
+    every measured metric is at most its bound.
+    """
+
+    theorem: str
+    construction: str
+    program: str
+    n: int
+    ok: bool
+    measured: dict[str, int]
+    bound: dict[str, int]
+    instances: int = 1
+    outputs_equal: bool = True
+    detail: str = ""
+
+    def to_json(self) -> dict:
+        return {"theorem": self.theorem, "construction": self.construction,
+                "program": self.program, "n": self.n, "ok": self.ok,
+                "measured": dict(self.measured), "bound": dict(self.bound),
+                "instances": self.instances, "outputs_equal": self.outputs_equal,
+                "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """Options every suite receives. ``compiled``: use compiled transformers as f where the
+    suite supports it. ``quick``: a smaller sweep (used by the test suite)."""
+
+    seed: int = 0
+    compiled: bool = False
+    quick: bool = False
+
+
+@dataclass(frozen=True)
+class CheckSuite:
+    theorem: str
+    name: str
+    description: str
+    run: Callable[[CheckOptions], list[CheckRow]] = field(compare=False)
+
+
+_SUITES: dict[str, CheckSuite] = {}
+
+# Modules that register suites when imported; `apmdm check` imports all of them.
+SUITE_MODULES: list[str] = []
+
+
+def register_suite(suite: CheckSuite) -> CheckSuite:
+    if suite.name in _SUITES:
+        raise InvalidArgumentError(f"check suite {suite.name!r} registered twice")
+    _SUITES[suite.name] = suite
+    return suite
+
+
+def load_suites() -> list[CheckSuite]:
+    for mod in SUITE_MODULES:
+        importlib.import_module(mod)
+    return sorted(_SUITES.values(), key=lambda s: (s.theorem, s.name))
+
+
+# --- `apmdm list` entries ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    kind: str         # "pram-program", "turing-machine", "construction", "task", "efasp-program", ...
+    name: str
+    summary: str      # one line: bounds, sizes
+
+
+# Functions returning list entries; modules append a provider here (surgical edit).
+LIST_PROVIDERS: list[str] = []  # "module:function" strings
+
+
+def list_entries() -> list[ListEntry]:
+    out: list[ListEntry] = []
+    for spec in LIST_PROVIDERS:
+        mod, fn = spec.split(":")
+        out.extend(getattr(importlib.import_module(mod), fn)())
+    return sorted(out, key=lambda e: (e.kind, e.name))
+
+
+# --- `apmdm trace` targets ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TraceableRun:
+    """Everything `apmdm trace` needs to record one construction's run."""
+
+    process: object          # machines.process.GenerationProcess
+    canvas: tuple            # the initial canvas
+    limits: object           # machines.process.Limits
+    construction: str
+    parameters: dict
+    vocabulary: object       # list of tokens, or a dict describing a large/wide vocabulary
+
+
+@dataclass(frozen=True)
+class TraceTarget:
+    """A named thing that can be traced under one or more models.
+
+    ``build(model, n, seed)`` returns a :class:`TraceableRun`; ``model`` is one of ``models``.
+    """
+
+    name: str
+    models: tuple[str, ...]
+    description: str
+    build: Callable[[str, int, int], TraceableRun] = field(compare=False)
+
+
+_TRACE_TARGETS: dict[str, TraceTarget] = {}
+
+# Modules that register trace targets when imported; `apmdm trace` imports all of them.
+TRACE_MODULES: list[str] = []
+
+
+def register_trace_target(target: TraceTarget) -> TraceTarget:
+    if target.name in _TRACE_TARGETS:
+        raise InvalidArgumentError(f"trace target {target.name!r} registered twice")
+    _TRACE_TARGETS[target.name] = target
+    return target
+
+
+def load_trace_targets() -> dict[str, TraceTarget]:
+    for mod in TRACE_MODULES:
+        importlib.import_module(mod)
+    return dict(sorted(_TRACE_TARGETS.items()))

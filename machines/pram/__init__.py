@@ -1,0 +1,20 @@
+"""The PRAM: instruction set, programs, size expressions and the interpreter."""
+
+from machines.pram.expr import SizeExpr, clog2, parse_size_expr
+from machines.pram.interpreter import (
+    PRAM,
+    Access,
+    PRAMCounters,
+    PRAMLimits,
+    PRAMResult,
+    PRAMStep,
+    Variant,
+    alu,
+)
+from machines.pram.isa import BINARY_OPS, OPERANDS, Instr, Op, Program, ProgramBuilder
+
+__all__ = [
+    "PRAM", "Access", "PRAMCounters", "PRAMLimits", "PRAMResult", "PRAMStep", "Variant", "alu",
+    "SizeExpr", "clog2", "parse_size_expr", "BINARY_OPS", "OPERANDS", "Instr", "Op", "Program",
+    "ProgramBuilder",
+]
