@@ -15,6 +15,7 @@ from machines.errors import ApmdmError
 
 COMMAND_MODULES: list[str] = [
     "checks.commands.list_cmd",
+    "checks.commands.show_cmd",
 ]
 
 
@@ -22,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="apmdm",
         description="Executable theorems of 'On Powerful Ways to Generate' (arXiv 2510.06190): "
-                    "machines, constructions and checkers for ARM, MDM and AP-MDM.",
+        "machines, constructions and checkers for ARM, MDM and AP-MDM.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for mod in COMMAND_MODULES:

@@ -36,11 +36,18 @@ class CheckRow:
     detail: str = ""
 
     def to_json(self) -> dict:
-        return {"theorem": self.theorem, "construction": self.construction,
-                "program": self.program, "n": self.n, "ok": self.ok,
-                "measured": dict(self.measured), "bound": dict(self.bound),
-                "instances": self.instances, "outputs_equal": self.outputs_equal,
-                "detail": self.detail}
+        return {
+            "theorem": self.theorem,
+            "construction": self.construction,
+            "program": self.program,
+            "n": self.n,
+            "ok": self.ok,
+            "measured": dict(self.measured),
+            "bound": dict(self.bound),
+            "instances": self.instances,
+            "outputs_equal": self.outputs_equal,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True)
@@ -85,9 +92,9 @@ def load_suites() -> list[CheckSuite]:
 
 @dataclass(frozen=True)
 class ListEntry:
-    kind: str         # "pram-program", "turing-machine", "construction", "task", "efasp-program", ...
+    kind: str  # "pram-program", "turing-machine", "construction", "task", "efasp-program", ...
     name: str
-    summary: str      # one line: bounds, sizes
+    summary: str  # one line: bounds, sizes
 
 
 # Functions returning list entries; modules append a provider here (surgical edit).
@@ -109,12 +116,12 @@ def list_entries() -> list[ListEntry]:
 class TraceableRun:
     """Everything `apmdm trace` needs to record one construction's run."""
 
-    process: object          # machines.process.GenerationProcess
-    canvas: tuple            # the initial canvas
-    limits: object           # machines.process.Limits
+    process: object  # machines.process.GenerationProcess
+    canvas: tuple  # the initial canvas
+    limits: object  # machines.process.Limits
     construction: str
     parameters: dict
-    vocabulary: object       # list of tokens, or a dict describing a large/wide vocabulary
+    vocabulary: object  # list of tokens, or a dict describing a large/wide vocabulary
 
 
 @dataclass(frozen=True)

@@ -73,16 +73,26 @@ class AccessConflictError(PRAMRuntimeError):
     Names the step, processor, instruction index and address of the offending access.
     """
 
-    def __init__(self, variant: str, kind: str, step: int, processor: int,
-                 instruction: int, address: int, detail: str = ""):
+    def __init__(
+        self,
+        variant: str,
+        kind: str,
+        step: int,
+        processor: int,
+        instruction: int,
+        address: int,
+        detail: str = "",
+    ):
         self.variant = variant
         self.kind = kind
         self.step = step
         self.processor = processor
         self.instruction = instruction
         self.address = address
-        msg = (f"{variant}: {kind} at step {step}, processor {processor}, "
-               f"instruction {instruction}, address {address}")
+        msg = (
+            f"{variant}: {kind} at step {step}, processor {processor}, "
+            f"instruction {instruction}, address {address}"
+        )
         super().__init__(msg + (f" ({detail})" if detail else ""))
 
 

@@ -47,11 +47,11 @@ class Model(str, Enum):
 class StopReason(str, Enum):
     """Why a run stopped. Recorded in results and traces."""
 
-    EOS = "eos"                  # an EOS token was written
-    NO_MASK = "no-mask"          # MDM family: no mask left
+    EOS = "eos"  # an EOS token was written
+    NO_MASK = "no-mask"  # MDM family: no mask left
     FIXED_POINT = "fixed-point"  # the step left the canvas unchanged
-    CYCLE = "cycle"              # the canvas revisited an earlier canvas
-    STEP_LIMIT = "step-limit"    # the step limit was reached
+    CYCLE = "cycle"  # the canvas revisited an earlier canvas
+    STEP_LIMIT = "step-limit"  # the step limit was reached
 
     @property
     def halted(self) -> bool:
@@ -76,12 +76,14 @@ class StepOutput:
     delete: frozenset[int] = _EMPTY
 
     @classmethod
-    def dense(cls, tokens: Sequence[Any],
-              controls: Sequence[tuple[bool, bool, bool]]) -> StepOutput:
+    def dense(
+        cls, tokens: Sequence[Any], controls: Sequence[tuple[bool, bool, bool]]
+    ) -> StepOutput:
         """Build from per-position tokens and per-position (remask, insert, delete) bits."""
         if len(tokens) != len(controls):
             raise InvalidArgumentError(
-                f"tokens ({len(tokens)}) and controls ({len(controls)}) differ in length")
+                f"tokens ({len(tokens)}) and controls ({len(controls)}) differ in length"
+            )
         rem = frozenset(i for i, c in enumerate(controls) if c[0])
         ins = frozenset(i for i, c in enumerate(controls) if c[1])
         dele = frozenset(i for i, c in enumerate(controls) if c[2])
@@ -118,9 +120,9 @@ class StepEvents:
     """What one application of g did, in positions of the canvas before the step."""
 
     unmasked: tuple[int, ...]
-    remasked: tuple[int, ...]   # decoded tokens turned into MASK (masks kept masked are not listed)
-    inserted: tuple[int, ...]   # a MASK was inserted right after each of these positions
-    deleted: tuple[int, ...]    # masks removed
+    remasked: tuple[int, ...]  # decoded tokens turned into MASK (masks kept masked are not listed)
+    inserted: tuple[int, ...]  # a MASK was inserted right after each of these positions
+    deleted: tuple[int, ...]  # masks removed
 
 
 def mask_positions(canvas: Sequence[Any]) -> list[int]:
@@ -153,8 +155,9 @@ def _check_tokens_shape(out: StepOutput, n: int) -> None:
             raise InvalidArgumentError(f"f returned MASK as y_{i}; y is never MASK")
 
 
-def apply_transition(canvas: Canvas, out: StepOutput,
-                     masks: list[int] | None = None) -> tuple[Canvas, StepEvents]:
+def apply_transition(
+    canvas: Canvas, out: StepOutput, masks: list[int] | None = None
+) -> tuple[Canvas, StepEvents]:
     """The transition g (Algorithm 1). Returns the next canvas and what changed.
 
     Raises :class:`InvalidArgumentError` if a control position is outside the canvas or a
@@ -191,7 +194,9 @@ def apply_transition(canvas: Canvas, out: StepOutput,
             try:
                 y = out.token_at(i)
             except (KeyError, IndexError):
-                raise InvalidArgumentError(f"f gave no token y_{i} for masked position {i}") from None
+                raise InvalidArgumentError(
+                    f"f gave no token y_{i} for masked position {i}"
+                ) from None
             if y is MASK or not is_token(y):
                 raise InvalidArgumentError(f"y_{i} = {y!r} is not a token (y is never MASK)")
             result.append(y)
@@ -212,8 +217,9 @@ def arm_prompt(prompt: Sequence[Any]) -> Canvas:
     return tuple(prompt) + (MASK,)
 
 
-def check_restriction(model: Model, canvas: Canvas, out: StepOutput, masks: list[int],
-                      step: int, eos: Any = None) -> None:
+def check_restriction(
+    model: Model, canvas: Canvas, out: StepOutput, masks: list[int], step: int, eos: Any = None
+) -> None:
     """Raise :class:`RestrictionViolation` if ``out`` breaks ``model``'s rule on ``canvas``."""
     name = model.value
     if model is Model.APMDM:
@@ -222,8 +228,9 @@ def check_restriction(model: Model, canvas: Canvas, out: StepOutput, masks: list
         last = len(canvas) - 1
         if masks != [last]:
             pos = next((m for m in masks if m != last), last)
-            raise RestrictionViolation(name, step, pos,
-                                       "an ARM canvas has exactly one MASK, the last position")
+            raise RestrictionViolation(
+                name, step, pos, "an ARM canvas has exactly one MASK, the last position"
+            )
         for label, s in (("remask", out.remask), ("delete", out.delete)):
             if s:
                 raise RestrictionViolation(name, step, min(s), f"ARM sets no {label} bit")
@@ -232,8 +239,11 @@ def check_restriction(model: Model, canvas: Canvas, out: StepOutput, masks: list
         if out.insert != wanted:
             bad = min(out.insert ^ wanted) if out.insert ^ wanted else last
             raise RestrictionViolation(
-                name, step, bad, "ARM inserts exactly one slot after the last position "
-                                 "(none once EOS is written)")
+                name,
+                step,
+                bad,
+                "ARM inserts exactly one slot after the last position (none once EOS is written)",
+            )
         return
     # MDM family
     if out.insert:
@@ -243,17 +253,26 @@ def check_restriction(model: Model, canvas: Canvas, out: StepOutput, masks: list
     mask_set = set(masks)
     decoded_remask = [p for p in out.remask if p not in mask_set]
     if decoded_remask:
-        raise RestrictionViolation(name, step, min(decoded_remask),
-                                   "remask bit set on a decoded token in an MDM")
+        raise RestrictionViolation(
+            name, step, min(decoded_remask), "remask bit set on a decoded token in an MDM"
+        )
     filled = [m for m in masks if m not in out.remask]
     if model is Model.AOMDM and len(filled) != 1:
-        raise RestrictionViolation(name, step, filled[1] if len(filled) > 1 else None,
-                                   f"AO-MDM unmasks exactly one position per step, not {len(filled)}")
+        raise RestrictionViolation(
+            name,
+            step,
+            filled[1] if len(filled) > 1 else None,
+            f"AO-MDM unmasks exactly one position per step, not {len(filled)}",
+        )
     if model is Model.MASKED_ARM and filled != masks[:1]:
-        pos = filled[0] if filled and filled[0] != masks[0] else (
-            filled[1] if len(filled) > 1 else masks[0])
-        raise RestrictionViolation(name, step, pos,
-                                   "Masked-ARM unmasks exactly the leftmost mask each step")
+        pos = (
+            filled[0]
+            if filled and filled[0] != masks[0]
+            else (filled[1] if len(filled) > 1 else masks[0])
+        )
+        raise RestrictionViolation(
+            name, step, pos, "Masked-ARM unmasks exactly the leftmost mask each step"
+        )
 
 
 @dataclass(frozen=True)
@@ -274,12 +293,12 @@ class Limits:
 class StepRecord:
     """One step of a run, as yielded by :meth:`GenerationProcess.run_stepwise`."""
 
-    step: int                 # 1-based index of this step
+    step: int  # 1-based index of this step
     before: Canvas
     output: StepOutput
     after: Canvas
     events: StepEvents
-    stop: StopReason | None   # set on the last step of a run
+    stop: StopReason | None  # set on the last step of a run
 
 
 @dataclass(frozen=True)
@@ -335,8 +354,16 @@ class _Counter:
         self.deletes += len(ev.deleted)
 
     def freeze(self, final_len: int) -> RunCounters:
-        return RunCounters(self.steps, self.initial, self.max, final_len, self.unmasks,
-                           self.remasks, self.inserts, self.deletes)
+        return RunCounters(
+            self.steps,
+            self.initial,
+            self.max,
+            final_len,
+            self.unmasks,
+            self.remasks,
+            self.inserts,
+            self.deletes,
+        )
 
 
 @dataclass(frozen=True)
@@ -353,7 +380,9 @@ class GenerationProcess:
     eos: Any = None
     name: str = ""
 
-    def run_stepwise(self, canvas: Sequence[Any], limits: Limits = Limits()) -> Iterator[StepRecord]:
+    def run_stepwise(
+        self, canvas: Sequence[Any], limits: Limits = Limits()
+    ) -> Iterator[StepRecord]:
         """Yield one :class:`StepRecord` per step; the last one carries the stop reason.
 
         A canvas that needs no step (an MDM canvas without masks) yields nothing; use
@@ -370,16 +399,22 @@ class GenerationProcess:
         assert result is not None
         return result
 
-    def _loop(self, canvas: Canvas, limits: Limits) -> Iterator[tuple[StepRecord | None, RunResult | None]]:
+    def _loop(
+        self, canvas: Canvas, limits: Limits
+    ) -> Iterator[tuple[StepRecord | None, RunResult | None]]:
         model = self.model
         if len(canvas) > limits.max_context:
             raise SizeLimitExceeded(
-                f"initial canvas length {len(canvas)} exceeds max_context {limits.max_context}")
+                f"initial canvas length {len(canvas)} exceeds max_context {limits.max_context}"
+            )
         initial = canvas
         counter = _Counter(len(canvas))
         masks = mask_positions(canvas)
         if model.is_mdm_family and not masks:
-            yield None, RunResult(model, initial, canvas, StopReason.NO_MASK, counter.freeze(len(canvas)))
+            yield (
+                None,
+                RunResult(model, initial, canvas, StopReason.NO_MASK, counter.freeze(len(canvas))),
+            )
             return
         checkpoint, checkpoint_step, power = canvas, 0, 1
         step = 0
@@ -388,31 +423,45 @@ class GenerationProcess:
             out = self.next_step(canvas)
             if not isinstance(out, StepOutput):
                 raise InvalidArgumentError(
-                    f"next-step function returned {type(out).__name__}, not StepOutput, at step {step}")
+                    f"next-step function returned {type(out).__name__}, "
+                    f"not StepOutput, at step {step}"
+                )
             check_restriction(model, canvas, out, masks, step, self.eos)
             nxt, ev = apply_transition(canvas, out, masks)
             if len(nxt) > limits.max_context:
                 raise SizeLimitExceeded(
                     f"{model.value}: context {len(nxt)} exceeds max_context {limits.max_context} "
-                    f"at step {step}")
+                    f"at step {step}"
+                )
             counter.add(ev, len(nxt))
             masks = mask_positions(nxt)
             stop, cycle_start = self._stop_reason(
-                out, canvas, nxt, ev, masks, checkpoint, checkpoint_step)
+                out, canvas, nxt, ev, masks, checkpoint, checkpoint_step
+            )
             if stop is None and step >= limits.max_steps:
                 stop = StopReason.STEP_LIMIT
             rec = StepRecord(step, canvas, out, nxt, ev, stop)
             if stop is not None:
-                yield rec, RunResult(model, initial, nxt, stop, counter.freeze(len(nxt)), cycle_start)
+                yield (
+                    rec,
+                    RunResult(model, initial, nxt, stop, counter.freeze(len(nxt)), cycle_start),
+                )
                 return
             yield rec, None
             canvas = nxt
             if step == power:  # Brent: move the checkpoint at powers of two
                 checkpoint, checkpoint_step, power = nxt, step, power * 2
 
-    def _stop_reason(self, out: StepOutput, before: Canvas, after: Canvas, ev: StepEvents,
-                     masks: list[int],
-                     checkpoint: Canvas, checkpoint_step: int) -> tuple[StopReason | None, int | None]:
+    def _stop_reason(
+        self,
+        out: StepOutput,
+        before: Canvas,
+        after: Canvas,
+        ev: StepEvents,
+        masks: list[int],
+        checkpoint: Canvas,
+        checkpoint_step: int,
+    ) -> tuple[StopReason | None, int | None]:
         if self.eos is not None and any(out.token_at(i) == self.eos for i in ev.unmasked):
             return StopReason.EOS, None
         if self.model.is_mdm_family and not masks:

@@ -9,7 +9,7 @@ a token of any vocabulary. In JSON a token is encoded as itself, a tuple as a li
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 from machines.errors import InvalidArgumentError
 
@@ -33,7 +33,7 @@ class _Mask:
 
 MASK = _Mask()
 
-Token = Union[str, int, tuple]
+Token = str | int | tuple
 Canvas = tuple  # tuple[Token | MASK, ...]
 
 

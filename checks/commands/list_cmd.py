@@ -9,9 +9,12 @@ from checks.registry import list_entries, load_suites
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("list", help="list registered programs, machines, constructions and checks",
-                       description="List everything registered: PRAM programs with their bounds, "
-                                   "Turing machines, constructions, tasks and check suites.")
+    p = sub.add_parser(
+        "list",
+        help="list registered programs, machines, constructions and checks",
+        description="List everything registered: PRAM programs with their bounds, "
+        "Turing machines, constructions, tasks and check suites.",
+    )
     p.add_argument("--kind", help="only entries of this kind (e.g. pram-program)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=run)

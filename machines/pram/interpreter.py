@@ -55,7 +55,9 @@ class Variant(str, Enum):
             return cls(text.lower())
         except ValueError:
             names = ", ".join(v.value for v in cls)
-            raise InvalidArgumentError(f"unknown PRAM variant {text!r} (choose from {names})") from None
+            raise InvalidArgumentError(
+                f"unknown PRAM variant {text!r} (choose from {names})"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -73,18 +75,18 @@ class PRAMLimits:
 class Access:
     processor: int
     instruction: int
-    kind: str        # "R" or "W"
+    kind: str  # "R" or "W"
     address: int
-    value: int       # value read, or value the processor tried to write
+    value: int  # value read, or value the processor tried to write
 
 
 @dataclass(frozen=True)
 class PRAMStep:
     """One synchronous step, as yielded by :meth:`PRAM.run_stepwise`."""
 
-    step: int                       # 1-based
-    active: int                     # processors that executed an instruction
-    accesses: tuple[Access, ...]    # the access log, in processor order
+    step: int  # 1-based
+    active: int  # processors that executed an instruction
+    accesses: tuple[Access, ...]  # the access log, in processor order
     writes: tuple[tuple[int, int], ...]  # (address, value) actually applied, sorted
 
 
@@ -103,7 +105,7 @@ class PRAMResult:
     variant: Variant
     n: int
     output: tuple[int, ...]
-    memory: tuple[tuple[int, int], ...]   # every nonzero cell, sorted by address
+    memory: tuple[tuple[int, int], ...]  # every nonzero cell, sorted by address
     counters: PRAMCounters
 
     def memory_dict(self) -> dict[int, int]:
@@ -111,11 +113,18 @@ class PRAMResult:
 
 
 _ALU = {
-    Op.ADD: lambda a, b: a + b, Op.SUB: lambda a, b: a - b, Op.MUL: lambda a, b: a * b,
-    Op.AND: lambda a, b: a & b, Op.OR: lambda a, b: a | b, Op.XOR: lambda a, b: a ^ b,
-    Op.MIN: min, Op.MAX: max,
-    Op.LT: lambda a, b: int(a < b), Op.LE: lambda a, b: int(a <= b),
-    Op.EQ: lambda a, b: int(a == b), Op.NE: lambda a, b: int(a != b),
+    Op.ADD: lambda a, b: a + b,
+    Op.SUB: lambda a, b: a - b,
+    Op.MUL: lambda a, b: a * b,
+    Op.AND: lambda a, b: a & b,
+    Op.OR: lambda a, b: a | b,
+    Op.XOR: lambda a, b: a ^ b,
+    Op.MIN: min,
+    Op.MAX: max,
+    Op.LT: lambda a, b: int(a < b),
+    Op.LE: lambda a, b: int(a <= b),
+    Op.EQ: lambda a, b: int(a == b),
+    Op.NE: lambda a, b: int(a != b),
 }
 
 
@@ -152,7 +161,9 @@ class PRAM:
             pass
         return state["result"]
 
-    def run_stepwise(self, inputs: Sequence[int], processors: int | None = None) -> Iterator[PRAMStep]:
+    def run_stepwise(
+        self, inputs: Sequence[int], processors: int | None = None
+    ) -> Iterator[PRAMStep]:
         """Yield one :class:`PRAMStep` per parallel step, until every processor halted."""
         yield from self._steps(inputs, processors, {})
 
@@ -181,10 +192,13 @@ class PRAM:
         if addr < 0 or addr > self.limits.max_address:
             raise PRAMRuntimeError(
                 f"{self.program.name}: address {addr} outside 0..{self.limits.max_address} "
-                f"at step {step}, processor {pid}, instruction {pc}")
+                f"at step {step}, processor {pid}, instruction {pc}"
+            )
         return addr
 
-    def _steps(self, inputs: Sequence[int], processors: int | None, state: dict) -> Iterator[PRAMStep]:
+    def _steps(
+        self, inputs: Sequence[int], processors: int | None, state: dict
+    ) -> Iterator[PRAMStep]:
         prog = self.program
         code = [(ins.op, ins.args) for ins in prog.instructions]
         end = len(code)
@@ -205,10 +219,13 @@ class PRAM:
             if step > limit.max_steps:
                 raise StepLimitExceeded(
                     f"{prog.name}: PRAM did not halt within {limit.max_steps} steps "
-                    f"({len(active)} processors still running)")
+                    f"({len(active)} processors still running)"
+                )
             work += len(active)
             if work > limit.max_work:
-                raise SizeLimitExceeded(f"{prog.name}: work exceeds {limit.max_work} at step {step}")
+                raise SizeLimitExceeded(
+                    f"{prog.name}: work exceeds {limit.max_work} at step {step}"
+                )
             accesses: list[Access] = []
             pending: list[tuple[int, int, int, int]] = []  # (addr, value, pid, pc)
             still: list[int] = []
@@ -257,8 +274,8 @@ class PRAM:
                         v = alu(op, r[a[1]], r[a[2]])
                     except PRAMRuntimeError as exc:
                         raise PRAMRuntimeError(
-                            f"{prog.name}: {exc} at step {step}, processor {pid}, "
-                            f"instruction {pc}") from None
+                            f"{prog.name}: {exc} at step {step}, processor {pid}, instruction {pc}"
+                        ) from None
                     r[a[0]] = self._value(v, step, pid, pc)
                 pcs[pid] = nxt
                 if nxt < end:
@@ -279,14 +296,16 @@ class PRAM:
         start, length = prog.output_region(n)
         output = tuple(memory.get(start + i, 0) for i in range(length))
         counters = PRAMCounters(step, p, work, span, len(touched))
-        state["result"] = PRAMResult(prog.name, self.variant, n, output,
-                                     tuple(sorted(memory.items())), counters)
+        state["result"] = PRAMResult(
+            prog.name, self.variant, n, output, tuple(sorted(memory.items())), counters
+        )
 
     def _value(self, v: int, step: int, pid: int, pc: int) -> int:
         if abs(v) > self.limits.max_abs_value:
             raise SizeLimitExceeded(
                 f"{self.program.name}: value {v} exceeds the value limit "
-                f"{self.limits.max_abs_value} at step {step}, processor {pid}, instruction {pc}")
+                f"{self.limits.max_abs_value} at step {step}, processor {pid}, instruction {pc}"
+            )
         return v
 
     def _check_reads(self, accesses: list[Access], step: int) -> None:
@@ -297,13 +316,20 @@ class PRAM:
             if acc.kind != "R":
                 continue
             if acc.address in seen:
-                raise ConcurrentReadError(self.variant.value, "concurrent read", step,
-                                          acc.processor, acc.instruction, acc.address,
-                                          f"also read by processor {seen[acc.address]}")
+                raise ConcurrentReadError(
+                    self.variant.value,
+                    "concurrent read",
+                    step,
+                    acc.processor,
+                    acc.instruction,
+                    acc.address,
+                    f"also read by processor {seen[acc.address]}",
+                )
             seen[acc.address] = acc.processor
 
-    def _resolve_writes(self, pending: list[tuple[int, int, int, int]],
-                        step: int) -> list[tuple[int, int]]:
+    def _resolve_writes(
+        self, pending: list[tuple[int, int, int, int]], step: int
+    ) -> list[tuple[int, int]]:
         winners: dict[int, tuple[int, int, int]] = {}  # addr -> (value, pid, pc)
         variant = self.variant
         for addr, v, pid, pc in pending:  # in increasing processor id
@@ -312,12 +338,25 @@ class PRAM:
                 continue
             first_v, first_pid, _ = winners[addr]
             if variant in (Variant.EREW, Variant.CREW):
-                raise ConcurrentWriteError(variant.value, "concurrent write", step, pid, pc, addr,
-                                           f"also written by processor {first_pid}")
+                raise ConcurrentWriteError(
+                    variant.value,
+                    "concurrent write",
+                    step,
+                    pid,
+                    pc,
+                    addr,
+                    f"also written by processor {first_pid}",
+                )
             if variant is Variant.CRCW_COMMON and v != first_v:
                 raise CommonWriteConflictError(
-                    variant.value, "common-write conflict", step, pid, pc, addr,
-                    f"value {v} differs from processor {first_pid}'s value {first_v}")
+                    variant.value,
+                    "common-write conflict",
+                    step,
+                    pid,
+                    pc,
+                    addr,
+                    f"value {v} differs from processor {first_pid}'s value {first_v}",
+                )
             if variant is Variant.CRCW_PRIORITY:
                 winners[addr] = (v, pid, pc)  # highest id wins: later (higher) ids overwrite
             # CRCW_ARBITRARY: lowest id wins (keep the first); CRCW_COMMON: equal values

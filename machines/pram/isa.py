@@ -67,15 +67,42 @@ class Op(str, Enum):
     HALT = "halt"
 
 
-BINARY_OPS = frozenset({Op.ADD, Op.SUB, Op.MUL, Op.DIV, Op.MOD, Op.AND, Op.OR, Op.XOR,
-                        Op.SHL, Op.SHR, Op.MIN, Op.MAX, Op.LT, Op.LE, Op.EQ, Op.NE})
+BINARY_OPS = frozenset(
+    {
+        Op.ADD,
+        Op.SUB,
+        Op.MUL,
+        Op.DIV,
+        Op.MOD,
+        Op.AND,
+        Op.OR,
+        Op.XOR,
+        Op.SHL,
+        Op.SHR,
+        Op.MIN,
+        Op.MAX,
+        Op.LT,
+        Op.LE,
+        Op.EQ,
+        Op.NE,
+    }
+)
 
 # Operand kinds per opcode: "r" register, "i" immediate integer, "l" jump target (index).
 OPERANDS: dict[Op, str] = {
-    Op.CONST: "ri", Op.MOV: "rr", Op.PID: "r", Op.NPROC: "r", Op.NIN: "r",
+    Op.CONST: "ri",
+    Op.MOV: "rr",
+    Op.PID: "r",
+    Op.NPROC: "r",
+    Op.NIN: "r",
     **{op: "rrr" for op in BINARY_OPS},
-    Op.ADDI: "rri", Op.LOAD: "rri", Op.STORE: "rir",
-    Op.JMP: "l", Op.JZ: "rl", Op.JNZ: "rl", Op.HALT: "",
+    Op.ADDI: "rri",
+    Op.LOAD: "rri",
+    Op.STORE: "rir",
+    Op.JMP: "l",
+    Op.JZ: "rl",
+    Op.JNZ: "rl",
+    Op.HALT: "",
 }
 
 MAX_REGISTERS = 64
@@ -90,8 +117,10 @@ class Instr:
 
     def __str__(self) -> str:
         kinds = OPERANDS[self.op]
-        parts = [f"r{a}" if k == "r" else (f"@{a}" if k == "l" else str(a))
-                 for k, a in zip(kinds, self.args, strict=True)]
+        parts = [
+            f"r{a}" if k == "r" else (f"@{a}" if k == "l" else str(a))
+            for k, a in zip(kinds, self.args, strict=True)
+        ]
         if self.op is Op.LOAD:
             return f"load r{self.args[0]}, [r{self.args[1]} + {self.args[2]}]"
         if self.op is Op.STORE:
@@ -125,9 +154,13 @@ class Program:
             raise InvalidProgramError("Program.instructions must be a tuple of Instr")
         if not 1 <= len(self.instructions) <= MAX_INSTRUCTIONS:
             raise InvalidProgramError(
-                f"a program has 1..{MAX_INSTRUCTIONS} instructions, got {len(self.instructions)}")
-        if isinstance(self.num_registers, bool) or not isinstance(self.num_registers, int) \
-                or not 1 <= self.num_registers <= MAX_REGISTERS:
+                f"a program has 1..{MAX_INSTRUCTIONS} instructions, got {len(self.instructions)}"
+            )
+        if (
+            isinstance(self.num_registers, bool)
+            or not isinstance(self.num_registers, int)
+            or not 1 <= self.num_registers <= MAX_REGISTERS
+        ):
             raise InvalidProgramError(f"num_registers must be 1..{MAX_REGISTERS}")
         for name in ("processors", "output_start", "output_length"):
             if not isinstance(getattr(self, name), SizeExpr):
@@ -140,13 +173,15 @@ class Program:
         kinds = OPERANDS[ins.op]
         if len(ins.args) != len(kinds):
             raise InvalidProgramError(
-                f"{where}: {ins.op.value} takes {len(kinds)} operand(s), got {len(ins.args)}")
+                f"{where}: {ins.op.value} takes {len(kinds)} operand(s), got {len(ins.args)}"
+            )
         for pos, (kind, arg) in enumerate(zip(kinds, ins.args, strict=True)):
             if isinstance(arg, bool) or not isinstance(arg, int):
                 raise InvalidProgramError(f"{where}: operand {pos + 1} must be an int, got {arg!r}")
             if kind == "r" and not 0 <= arg < self.num_registers:
                 raise InvalidProgramError(
-                    f"{where}: register r{arg} outside r0..r{self.num_registers - 1}")
+                    f"{where}: register r{arg} outside r0..r{self.num_registers - 1}"
+                )
             if kind == "l" and not 0 <= arg <= len(self.instructions):
                 raise InvalidProgramError(f"{where}: jump target {arg} outside the program")
             if kind == "i" and abs(arg) > MAX_IMMEDIATE:
@@ -186,8 +221,9 @@ class ProgramBuilder:
     >>> prog = b.build()
     """
 
-    def __init__(self, name: str, processors: str | int = 1, output: tuple = (0, "n"),
-                 registers: int = 8):
+    def __init__(
+        self, name: str, processors: str | int = 1, output: tuple = (0, "n"), registers: int = 8
+    ):
         self.name = name
         self.processors = processors
         self.output = output
@@ -213,25 +249,35 @@ class ProgramBuilder:
                 if kind == "l" and isinstance(arg, str):
                     if arg not in self._labels:
                         raise InvalidProgramError(
-                            f"{self.name}: instruction {index}: undefined label {arg!r}")
+                            f"{self.name}: instruction {index}: undefined label {arg!r}"
+                        )
                     resolved.append(self._labels[arg])
                 else:
                     resolved.append(arg)
             instrs.append(Instr(op, tuple(resolved)))
-        return Program(tuple(instrs), self.registers, self.name,
-                       parse_size_expr(self.processors), parse_size_expr(self.output[0]),
-                       parse_size_expr(self.output[1]),
-                       tuple(sorted(self._labels.items(), key=lambda kv: kv[1])))
+        return Program(
+            tuple(instrs),
+            self.registers,
+            self.name,
+            parse_size_expr(self.processors),
+            parse_size_expr(self.output[0]),
+            parse_size_expr(self.output[1]),
+            tuple(sorted(self._labels.items(), key=lambda kv: kv[1])),
+        )
 
 
 def _make_emitter(op: Op):
     def method(self: ProgramBuilder, *args: int | str) -> ProgramBuilder:
         return self.emit(op, *args)
+
     method.__name__ = op.value
     method.__doc__ = f"Emit ``{op.value}`` with operands {OPERANDS[op] or 'none'}."
     return method
 
 
 for _op in Op:
-    setattr(ProgramBuilder, _op.value if _op.value not in ("and", "or") else _op.value + "_",
-            _make_emitter(_op))
+    setattr(
+        ProgramBuilder,
+        _op.value if _op.value not in ("and", "or") else _op.value + "_",
+        _make_emitter(_op),
+    )
