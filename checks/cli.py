@@ -15,6 +15,8 @@ from machines.errors import ApmdmError
 
 COMMAND_MODULES: list[str] = [
     "checks.commands.list_cmd",
+    "checks.commands.validate_transitions_cmd",
+    "checks.commands.run_pram_cmd",
     "checks.commands.show_cmd",
 ]
 

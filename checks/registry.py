@@ -71,7 +71,7 @@ class CheckSuite:
 _SUITES: dict[str, CheckSuite] = {}
 
 # Modules that register suites when imported; `apmdm check` imports all of them.
-SUITE_MODULES: list[str] = []
+SUITE_MODULES: list[str] = ["checks.tasks"]
 
 
 def register_suite(suite: CheckSuite) -> CheckSuite:
@@ -98,7 +98,10 @@ class ListEntry:
 
 
 # Functions returning list entries; modules append a provider here (surgical edit).
-LIST_PROVIDERS: list[str] = []  # "module:function" strings
+LIST_PROVIDERS: list[str] = [  # "module:function" strings
+    "checks.tm_catalogue:turing_machine_entries",
+    "checks.tasks:task_entries",
+]
 
 
 def list_entries() -> list[ListEntry]:
@@ -140,7 +143,7 @@ class TraceTarget:
 _TRACE_TARGETS: dict[str, TraceTarget] = {}
 
 # Modules that register trace targets when imported; `apmdm trace` imports all of them.
-TRACE_MODULES: list[str] = []
+TRACE_MODULES: list[str] = ["checks.tasks"]
 
 
 def register_trace_target(target: TraceTarget) -> TraceTarget:

@@ -42,6 +42,10 @@ class InvalidEFASPProgramError(ApmdmError):
     """An E-FASP program is malformed (unknown feature, bad domain, cycle, ...)."""
 
 
+class MalformedModelFileError(ApmdmError):
+    """An exported transformer file (npz + JSON layout) is malformed; names file and part."""
+
+
 class MalformedTraceError(ApmdmError):
     """A trace or transitions file is malformed or truncated; names file and line."""
 

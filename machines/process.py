@@ -153,6 +153,10 @@ def _check_tokens_shape(out: StepOutput, n: int) -> None:
         if MASK in toks:
             i = next(j for j, t in enumerate(toks) if t is MASK)
             raise InvalidArgumentError(f"f returned MASK as y_{i}; y is never MASK")
+    elif isinstance(toks, Mapping):
+        bad = [i for i, t in toks.items() if t is MASK]
+        if bad:
+            raise InvalidArgumentError(f"f returned MASK as y_{min(bad)}; y is never MASK")
 
 
 def apply_transition(
@@ -234,7 +238,11 @@ def check_restriction(
         for label, s in (("remask", out.remask), ("delete", out.delete)):
             if s:
                 raise RestrictionViolation(name, step, min(s), f"ARM sets no {label} bit")
-        y = out.token_at(last)
+        try:
+            y = out.token_at(last)
+        except (KeyError, IndexError):
+            raise RestrictionViolation(name, step, last,
+                                       "ARM gives no token for its slot") from None
         wanted = _EMPTY if (eos is not None and y == eos) else frozenset((last,))
         if out.insert != wanted:
             bad = min(out.insert ^ wanted) if out.insert ^ wanted else last
@@ -389,7 +397,8 @@ class GenerationProcess:
         :meth:`run` for the result in every case.
         """
         for rec, _ in self._loop(tuple(canvas), limits):
-            yield rec
+            if rec is not None:  # a canvas that needs no step yields nothing
+                yield rec
 
     def run(self, canvas: Sequence[Any], limits: Limits = Limits()) -> RunResult:
         """Fast-forward :meth:`run_stepwise` and return the result with its counters."""

@@ -250,7 +250,7 @@ class PRAM:
                     accesses.append(Access(pid, pc, "W", addr, v))
                     pending.append((addr, v, pid, pc))
                 elif op is Op.CONST:
-                    r[a[0]] = a[1]
+                    r[a[0]] = self._value(a[1], step, pid, pc)
                 elif op is Op.MOV:
                     r[a[0]] = r[a[1]]
                 elif op is Op.ADDI:

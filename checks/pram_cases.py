@@ -1,0 +1,175 @@
+"""PRAM instances for the Theorem 1 and 4 checkers: library programs, random programs, rows.
+
+A :class:`PramCase` is one (program, input, variant) with the bounds a construction is compiled
+with: the library's declared ``T(n)`` and ``S(n)`` when the program comes from the library, the
+interpreter's measured running time and memory span otherwise (the tightest valid bounds).
+
+:func:`check_case` runs one construction on one case next to the PRAM interpreter and returns a
+:class:`~checks.registry.CheckRow`: outputs compared cell by cell, steps and context measured by
+the generation loop's own counters, and both held against the construction's bound.
+:func:`random_rows` draws random valid halting programs with the hypothesis strategies of
+:mod:`checks.strategies` (seeded, no example database), checks each one, and on a failure lets
+hypothesis shrink it to a minimal failing program, reported in the row's ``detail``.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hypothesis import HealthCheck, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+
+from checks.registry import CheckOptions, CheckRow
+from checks.strategies import PramInstance, pram_instances
+from machines.errors import ApmdmError
+from machines.pram import PRAM, PRAMResult, Program, Variant
+
+RANDOM_LABEL = "random-programs"
+
+
+@dataclass(frozen=True)
+class PramCase:
+    """One instance: ``size`` is the library's size parameter (the input length otherwise)."""
+
+    label: str
+    program: Program
+    inputs: tuple[int, ...]
+    variant: Variant
+    size: int
+    time_bound: int | None = None
+    memory_bound: int | None = None
+
+    def reference(self) -> PRAMResult:
+        """The PRAM interpreter's run (memoised: several constructions check one case)."""
+        return _reference(self)
+
+
+@functools.lru_cache(maxsize=256)
+def _reference(case: PramCase) -> PRAMResult:
+    return PRAM(case.program, case.variant).run(case.inputs)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one construction did on one case (before it becomes a row)."""
+
+    output: tuple[int, ...] | None
+    steps: int
+    context: int
+    error: str = ""
+
+
+# A runner compiles a construction for a case, runs it, and returns its Outcome together with
+# the bound dict; it receives the reference result for the sizes it may use (T, S, P).
+Runner = Callable[[PramCase, PRAMResult], tuple[Outcome, dict[str, int]]]
+
+
+def check_case(theorem: str, construction: str, case: PramCase, runner: Runner) -> CheckRow:
+    ref = case.reference()
+    c = ref.counters
+    try:
+        outcome, bound = runner(case, ref)
+    except ApmdmError as exc:
+        outcome, bound = Outcome(None, 0, 0, f"{type(exc).__name__}: {exc}"), {"steps": 0,
+                                                                                "context": 0}
+    equal = outcome.output == ref.output
+    within = outcome.steps <= bound["steps"] and outcome.context <= bound["context"]
+    detail = (f"input length {len(case.inputs)}, P={c.processors} T={c.time} S={c.memory_span}"
+              + (f" T_bound={case.time_bound}" if case.time_bound else "")
+              + (f" S_bound={case.memory_bound}" if case.memory_bound else ""))
+    if outcome.error:
+        detail += f"; {outcome.error}"
+    elif not equal:
+        detail += "; output differs from the PRAM interpreter's"
+    return CheckRow(theorem, construction, case.label, case.size, equal and within and
+                    not outcome.error, {"steps": outcome.steps, "context": outcome.context},
+                    dict(bound), 1, equal, detail)
+
+
+# --- library programs --------------------------------------------------------------------------
+
+
+def library_programs() -> dict:
+    """The PRAM program library, or {} while it is not available."""
+    try:
+        from machines.pram.library import LIBRARY
+    except ImportError:
+        return {}
+    return dict(LIBRARY)
+
+
+def library_cases(sizes_for: Callable[[object], list[int]], seed: int) -> list[PramCase]:
+    """One case per (library program, size): input from ``make_input(n, rng)``, declared bounds."""
+    cases = []
+    for name, lib in sorted(library_programs().items()):
+        for n in sizes_for(lib):
+            rng = random.Random(f"{seed}:{name}:{n}")
+            bounds = lib.bounds.at(n)
+            cases.append(PramCase(name, lib.program, tuple(lib.make_input(n, rng)), lib.variant,
+                                  n, bounds.time, max(bounds.memory, 1)))
+    return cases
+
+
+def default_sizes(lib: object, quick: bool, limit: int) -> list[int]:
+    """The library's sizes that are at most ``limit`` (two of them in quick mode)."""
+    sizes = [n for n in lib.sizes if n <= limit]
+    return sizes[:2] if quick else sizes
+
+
+# --- random programs ---------------------------------------------------------------------------
+
+
+def case_from_instance(inst: PramInstance) -> PramCase:
+    return PramCase(RANDOM_LABEL, inst.program, inst.inputs, inst.variant, len(inst.inputs))
+
+
+def random_rows(theorem: str, construction: str, runner: Runner, options: CheckOptions,
+                count: int) -> list[CheckRow]:
+    """Check ``count`` random programs; one aggregated row (plus the shrunk failure, if any)."""
+    rows: list[CheckRow] = []
+    failures: list[CheckRow] = []
+
+    @hypothesis_seed(options.seed)
+    @settings(max_examples=count, deadline=None, database=None, verbosity=Verbosity.quiet,
+              suppress_health_check=list(HealthCheck))
+    @given(pram_instances())
+    def prop(inst: PramInstance) -> None:
+        row = check_case(theorem, construction, case_from_instance(inst), runner)
+        if not row.ok:
+            failures.append(row)
+            raise AssertionError(row.detail)
+        if not failures:
+            rows.append(row)
+
+    try:
+        prop()
+    except AssertionError:
+        pass
+    out = [aggregate(rows, failures[-1] if failures else None)] if rows or failures else []
+    if failures:
+        shrunk = failures[-1]
+        out.append(CheckRow(shrunk.theorem, shrunk.construction, "random-minimal-failure",
+                            shrunk.n, False, shrunk.measured, shrunk.bound, 1,
+                            shrunk.outputs_equal, shrunk.detail))
+    return out
+
+
+def aggregate(rows: list[CheckRow], failure: CheckRow | None) -> CheckRow:
+    """One row for many random instances: each metric from the instance with its largest ratio."""
+    every = rows + ([failure] if failure else [])
+    first = every[0]
+    measured, bound = {}, {}
+    for metric in first.measured:
+        worst = max(every, key=lambda r: r.measured[metric] / max(r.bound[metric], 1))
+        measured[metric], bound[metric] = worst.measured[metric], worst.bound[metric]
+    ok = all(r.ok for r in every)
+    detail = (f"{len(every)} random programs (1-4 processors, inputs of length 0-6); each "
+              "metric shown for the instance with the largest measured/bound ratio")
+    if failure:
+        detail += "; FAILED (see random-minimal-failure)"
+    return CheckRow(first.theorem, first.construction, RANDOM_LABEL,
+                    max(r.n for r in every), ok, measured, bound, len(every),
+                    all(r.outputs_equal for r in every), detail)

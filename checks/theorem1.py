@@ -1,0 +1,103 @@
+"""Theorem 1 checker: PRAM -> MDM (and the chain-of-thought ARM for contrast).
+
+For each case (library programs at their sizes, plus random valid halting programs) the
+checker compiles the construction, runs it on the MDM (resp. ARM) generation loop of
+:mod:`machines.process` (so the model's restriction is checked every step), decodes the
+output region from the final canvas, compares it with the PRAM interpreter's, and holds the
+measured steps and context against the bounds of :mod:`theory.theorem1`:
+
+* MDM: steps ≤ T + 1 (T = the PRAM's running time), context ≤ n + P·T_bound;
+* ARM: steps ≤ P·T + 1, context ≤ n + P·T + 2.
+
+The compiler is a parameter (``compiler=``) so tests can feed deliberately broken
+constructions and see the checker fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from checks.pram_cases import (
+    Outcome,
+    PramCase,
+    check_case,
+    default_sizes,
+    library_cases,
+    random_rows,
+)
+from checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
+from constructions.pram_arm import compile_arm
+from constructions.pram_mdm import compile_mdm
+from machines.pram import PRAMResult
+from theory import theorem1 as th
+
+THEOREM = "1"
+MDM_NAME = "pram-mdm"
+ARM_NAME = "pram-arm"
+ARM_MAX_RECORDS = 6_000      # the ARM run costs O((P·T)^2); larger cases are left out
+LIBRARY_MAX_SIZE = 32
+RANDOM_DEFAULT, RANDOM_QUICK = 100, 25
+
+
+def mdm_runner(compiler: Callable = compile_mdm) -> Callable:
+    def run(case: PramCase, ref: PRAMResult) -> tuple[Outcome, dict[str, int]]:
+        T = case.time_bound or ref.counters.time
+        con = compiler(case.program, len(case.inputs), T, case.variant)
+        res = con.process().run(con.initial_canvas(case.inputs), con.limits())
+        out = Outcome(con.decode(res.final), res.counters.steps, res.counters.max_context)
+        bound = {"steps": th.mdm_steps_bound(ref.counters.time),
+                 "context": th.mdm_context_bound(len(case.inputs), ref.counters.processors, T)}
+        return out, bound
+    return run
+
+
+def arm_runner(compiler: Callable = compile_arm) -> Callable:
+    def run(case: PramCase, ref: PRAMResult) -> tuple[Outcome, dict[str, int]]:
+        c = ref.counters
+        con = compiler(case.program, len(case.inputs), case.variant)
+        res = con.process().run(con.initial_canvas(case.inputs), con.limits(c.time))
+        out = Outcome(con.decode(res.final), res.counters.steps, res.counters.max_context)
+        bound = {"steps": th.arm_steps_bound(c.processors, c.time),
+                 "context": th.arm_context_bound(len(case.inputs), c.processors, c.time)}
+        return out, bound
+    return run
+
+
+def check_mdm(cases: list[PramCase], compiler: Callable = compile_mdm) -> list[CheckRow]:
+    runner = mdm_runner(compiler)
+    return [check_case(THEOREM, MDM_NAME, case, runner) for case in cases]
+
+
+def check_arm(cases: list[PramCase], compiler: Callable = compile_arm) -> list[CheckRow]:
+    runner = arm_runner(compiler)
+    return [check_case(THEOREM, ARM_NAME, case, runner) for case in cases]
+
+
+def _library(options: CheckOptions) -> list[PramCase]:
+    return library_cases(lambda lib: default_sizes(lib, options.quick, LIBRARY_MAX_SIZE),
+                         options.seed)
+
+
+def run_mdm_suite(options: CheckOptions) -> list[CheckRow]:
+    rows = check_mdm(_library(options))
+    count = RANDOM_QUICK if options.quick else RANDOM_DEFAULT
+    return rows + random_rows(THEOREM, MDM_NAME, mdm_runner(), options, count)
+
+
+def _arm_affordable(case: PramCase) -> bool:
+    ref = case.reference().counters
+    return ref.processors * ref.time <= ARM_MAX_RECORDS
+
+
+def run_arm_suite(options: CheckOptions) -> list[CheckRow]:
+    rows = check_arm([c for c in _library(options) if _arm_affordable(c)])
+    count = RANDOM_QUICK if options.quick else RANDOM_DEFAULT
+    return rows + random_rows(THEOREM, ARM_NAME, arm_runner(), options, count)
+
+
+register_suite(CheckSuite(THEOREM, MDM_NAME,
+                          "PRAM -> MDM: steps <= T+1, context <= n + P*T (Theorem 1)",
+                          run_mdm_suite))
+register_suite(CheckSuite(THEOREM, ARM_NAME,
+                          "contrast: PRAM -> chain-of-thought ARM, steps = P*T + 1",
+                          run_arm_suite))

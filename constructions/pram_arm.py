@@ -1,0 +1,123 @@
+"""Contrast for Theorems 1 and 4: a PRAM program as an ARM chain of thought, one slot per step.
+
+**Construction [decision].** The prompt is the input followed by a separator ``"SEP"``; the ARM
+then writes the processor slots of Theorem 1's layout one at a time, in the same order
+(block 1: processors 0..P-1, block 2, ...), and writes ``"EOS"`` at the start of the block
+after the one in which every processor has halted::
+
+    x_0 ... x_{n-1} SEP | s(1,0) ... s(1,P-1) | s(2,0) ... | ... | s(T,P-1) EOS
+
+The next-step function computes the record at index k after the separator (t = k // P + 1,
+p = k mod P) from the record k - P (the same processor one step earlier) and the
+rightmost-exact-match memory lookup over the input and blocks 1..t-1, exactly as in
+:mod:`constructions.pram_mdm`, but it can write only one token per step. So steps = P·T + 1
+and context = n + 1 + P·T + 1 (the final canvas includes EOS): both grow with the total work
+P·T, where the MDM needs T + 1 steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from machines.errors import ConstructionError, InvalidArgumentError
+from machines.pram import Program, Variant
+from machines.process import GenerationProcess, Limits, Model, StepOutput, arm_prompt
+from machines.tokens import MASK, Canvas
+from constructions.pram_common import (
+    HALTED,
+    NO_WRITE,
+    WADDR,
+    WVAL,
+    Semantics,
+    Slot,
+    check_inputs,
+    initial_slot,
+    positive_int,
+    slot_fields,
+    write_rank,
+)
+
+CONSTRUCTION = "pram-arm"
+SEP = "SEP"
+EOS = "EOS"
+
+
+@dataclass(frozen=True)
+class PramToARM:
+    """The chain-of-thought ARM for one program and input length."""
+
+    program: Program
+    n: int
+    variant: Variant = Variant.CRCW_PRIORITY
+    processors: int = 0
+    semantics: Semantics = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 0:
+            raise InvalidArgumentError(f"input length must be a non-negative int, got {self.n!r}")
+        p = self.processors or self.program.processor_count(self.n)
+        object.__setattr__(self, "processors", positive_int("processors", p))
+        object.__setattr__(self, "semantics", Semantics(self.program, p, self.n))
+
+    def limits(self, time_bound: int) -> Limits:
+        steps = self.processors * positive_int("time bound", time_bound) + 1
+        return Limits(max_steps=steps, max_context=self.n + 2 + steps)
+
+    def initial_canvas(self, inputs: Sequence[int]) -> Canvas:
+        vals = check_inputs(inputs)
+        if len(vals) != self.n:
+            raise InvalidArgumentError(f"compiled for n = {self.n}, got {len(vals)} inputs")
+        return arm_prompt(vals + (SEP,))
+
+    def process(self) -> GenerationProcess:
+        return GenerationProcess(Model.ARM, self.next_step, eos=EOS, name=CONSTRUCTION)
+
+    def next_step(self, canvas: Canvas) -> StepOutput:
+        """f: the record at the trailing slot (or EOS once a whole block is halted)."""
+        last = len(canvas) - 1
+        if last < self.n + 1 or canvas[self.n] != SEP or canvas[last] is not MASK:
+            raise ConstructionError(f"{CONSTRUCTION}: canvas is not 'input SEP records MASK'")
+        records = canvas[self.n + 1:last]
+        k = len(records)
+        P = self.processors
+        t, p = k // P + 1, k % P
+        if p == 0 and t > 1 and all(s[HALTED] for s in records[k - P:k]):
+            return StepOutput({last: EOS})
+        prev = records[k - P] if k >= P else initial_slot(p, self.program.num_registers)
+        sem = self.semantics
+        addr = sem.load_address(prev)
+        loaded = self._lookup(canvas, records[:(t - 1) * P], addr) if addr is not None else 0
+        return StepOutput({last: sem.advance(prev, loaded, t)}, insert=frozenset((last,)))
+
+    def _lookup(self, canvas: Canvas, visible: Sequence[Slot], addr: int) -> int:
+        """Latest write to ``addr``: scan records from the right; inside a block, by rank."""
+        P = self.processors
+        for block_end in range(len(visible), 0, -P):
+            block = visible[block_end - P:block_end]
+            hits = [(write_rank(self.variant, q, P), s[WVAL]) for q, s in enumerate(block)
+                    if s[WADDR] == addr and s[WADDR] != NO_WRITE]
+            if hits:
+                return max(hits)[1]
+        return canvas[addr] if addr < self.n else 0
+
+    def decode(self, final: Canvas) -> tuple[int, ...]:
+        if not final or final[-1] != EOS:
+            raise ConstructionError(f"{CONSTRUCTION}: the final canvas does not end with EOS")
+        records = final[self.n + 1:-1]
+        start, length = self.program.output_region(self.n)
+        return tuple(self._lookup(final, records, start + i) for i in range(length))
+
+    def vocabulary(self) -> dict:
+        return {"size": 0, "kind": "wide", "input": "int", "special": [SEP, EOS],
+                "slot": slot_fields(self.program.num_registers),
+                "note": "slot tokens are tuples of ints; the set is open (O(log n)-bit fields)"}
+
+    def parameters(self) -> dict:
+        return {"program": self.program.name, "n": self.n, "processors": self.processors,
+                "variant": self.variant.value}
+
+
+def compile_arm(program: Program, n: int,
+                variant: Variant = Variant.CRCW_PRIORITY) -> PramToARM:
+    return PramToARM(program, n, variant)

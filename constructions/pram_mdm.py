@@ -1,0 +1,223 @@
+"""Theorem 1: compile a PRAM program into an MDM unmask schedule.
+
+**Statement [paper].** A PRAM program with P(n) processors and T(n) parallel steps is simulated
+by an MDM in O(T(n)) decoding steps with context O(P(n)·T(n)).
+
+**Layout [decision].** For an input ``x`` of length n, a processor count P and a time bound
+T (the program's declared bound, or any T at least its running time)::
+
+    x_0 ... x_{n-1} | block 1: P slots | block 2: P slots | ... | block T: P slots
+
+The input tokens are the integers themselves; every slot starts as MASK. The slot of
+processor p in block t is the wide token of :mod:`constructions.pram_common` (the processor's
+state after PRAM step t and the write it made). Input position i counts as "a write of x_i to
+address i at time 0".
+
+**Next-step function.** ``f(canvas)``, a pure function of the compiled construction (immutable)
+and the canvas:
+
+1. *block selection*: t = the first block whose slots are all MASK;
+2. *previous state* (local, per slot): slot p of block t-1 (the implicit initial state if t=1);
+3. *memory read* (aggregation): for a load of address a, the record with address a and the
+   largest rank (time, processor rank) among the input and blocks 1..t-1 -- the
+   rightmost-exact-match of the paper-notes layout, where "rightmost" is latest time and, inside
+   a block, the highest processor id (Priority-CRCW; the lowest for our CRCW-arbitrary rule);
+4. *update* (local): :meth:`Semantics.advance` gives the new slot.
+
+f unmasks block t and keeps every other mask masked. When block t-1 holds only halted
+processors, f fills every remaining block at once with halted copies, so the run ends (no mask
+left) after ``T_run + 1`` steps if the bound is loose, and ``T_run`` if it is tight.
+
+**Costs.** steps ≤ T + 1, context = n + P·T (constants a = 1, b = 1, c = 1 in
+:mod:`theory.theorem1`). The output is decoded from the final canvas with the same lookup at
+time T + 1; a canvas whose last block still has a running processor means the time bound was
+too small (:class:`ConstructionError`).
+
+Broken variants for the checker's own tests override one of the small methods
+(:meth:`PramToMDM._visible_blocks`, :meth:`PramToMDM._prefer`, :meth:`PramToMDM._fill_plan`);
+the real path has no switches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from machines.errors import ConstructionError, InvalidArgumentError
+from machines.pram import Program, Variant
+from machines.process import GenerationProcess, Limits, Model, StepOutput
+from machines.tokens import MASK, Canvas
+from constructions.pram_common import (
+    HALTED,
+    NO_WRITE,
+    PID,
+    WADDR,
+    WVAL,
+    Semantics,
+    Slot,
+    check_inputs,
+    halted_copy,
+    initial_slot,
+    positive_int,
+    slot_fields,
+    write_rank,
+)
+
+CONSTRUCTION = "pram-mdm"
+
+
+@dataclass(frozen=True)
+class PramToMDM:
+    """The compiled Theorem-1 construction for one program, input length and time bound."""
+
+    program: Program
+    n: int
+    time_bound: int
+    variant: Variant = Variant.CRCW_PRIORITY
+    processors: int = 0          # 0: the program's declared P(n)
+    semantics: Semantics = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 0:
+            raise InvalidArgumentError(f"input length must be a non-negative int, got {self.n!r}")
+        positive_int("time bound", self.time_bound)
+        p = self.processors or self.program.processor_count(self.n)
+        object.__setattr__(self, "processors", positive_int("processors", p))
+        object.__setattr__(self, "semantics", Semantics(self.program, p, self.n))
+
+    # -- sizes ---------------------------------------------------------------------------------
+
+    @property
+    def context(self) -> int:
+        return self.n + self.processors * self.time_bound
+
+    def limits(self) -> Limits:
+        return Limits(max_steps=self.time_bound + 2, max_context=self.context)
+
+    def initial_canvas(self, inputs: Sequence[int]) -> Canvas:
+        vals = check_inputs(inputs)
+        if len(vals) != self.n:
+            raise InvalidArgumentError(f"compiled for n = {self.n}, got {len(vals)} inputs")
+        return vals + (MASK,) * (self.processors * self.time_bound)
+
+    def process(self) -> GenerationProcess:
+        return GenerationProcess(Model.MDM, self.next_step, name=CONSTRUCTION)
+
+    # -- the next-step function ------------------------------------------------------------------
+
+    def next_step(self, canvas: Canvas) -> StepOutput:
+        """f: fill the first all-mask block (or, after halting, every remaining block)."""
+        self._check_shape(canvas)
+        t = self._current_block(canvas)
+        prev = self._block_states(canvas, t - 1)
+        if all(s[HALTED] for s in prev):
+            fills = {}
+            for block in range(t, self.time_bound + 1):
+                for p, s in enumerate(prev):
+                    fills[self._pos(block, p)] = halted_copy(s, block)
+            return StepOutput(fills, self._keep_masked(canvas, fills))
+        memory = self._memory(canvas, self._visible_blocks(t))
+        sem = self.semantics
+        fills = {}
+        for p in self._fill_plan(canvas, t):
+            s = prev[p]
+            addr = sem.load_address(s)
+            fills[self._pos(t, p)] = sem.advance(s, memory.get(addr, 0) if addr is not None
+                                                 else 0, t)
+        return StepOutput(fills, self._keep_masked(canvas, fills))
+
+    # -- parts (each a position-wise map or one aggregation over the canvas) ---------------------
+
+    def _pos(self, block: int, p: int) -> int:
+        return self.n + (block - 1) * self.processors + p
+
+    def _check_shape(self, canvas: Canvas) -> None:
+        if len(canvas) != self.context:
+            raise ConstructionError(
+                f"{CONSTRUCTION}: canvas length {len(canvas)} != n + P*T = {self.context}")
+
+    def _current_block(self, canvas: Canvas) -> int:
+        """1-based index of the first block whose slots are all MASK."""
+        P = self.processors
+        for t in range(1, self.time_bound + 1):
+            start = self._pos(t, 0)
+            if all(tok is MASK for tok in canvas[start:start + P]):
+                return t
+        raise ConstructionError(f"{CONSTRUCTION}: no all-mask block left")
+
+    def _block_states(self, canvas: Canvas, block: int) -> list[Slot]:
+        R = self.program.num_registers
+        if block == 0:
+            return [initial_slot(p, R) for p in range(self.processors)]
+        start = self._pos(block, 0)
+        states = list(canvas[start:start + self.processors])
+        if any(s is MASK for s in states):
+            raise ConstructionError(f"{CONSTRUCTION}: block {block} is not complete")
+        return states
+
+    def _visible_blocks(self, t: int) -> int:
+        """Blocks 1..k whose writes a read at step t sees: k = t - 1."""
+        return t - 1
+
+    def _prefer(self, new_rank: tuple, old_rank: tuple) -> bool:
+        """Whether a record of rank ``new_rank`` replaces ``old_rank``: the latest wins."""
+        return new_rank > old_rank
+
+    def _fill_plan(self, canvas: Canvas, t: int) -> range:
+        """The processors whose slot in block t this step fills: all of them."""
+        return range(self.processors)
+
+    def _memory(self, canvas: Canvas, blocks: int) -> dict[int, int]:
+        """address -> value of the highest-ranked write among input and blocks 1..blocks."""
+        best: dict[int, tuple[tuple, int]] = {}
+        prefer = self._prefer
+        for i in range(self.n):
+            best[i] = ((0, 0), canvas[i])
+        P = self.processors
+        for block in range(1, blocks + 1):
+            start = self._pos(block, 0)
+            for p, slot in enumerate(canvas[start:start + P]):
+                a = slot[WADDR]
+                if a == NO_WRITE:
+                    continue
+                rank = (block, write_rank(self.variant, p, P))
+                old = best.get(a)
+                if old is None or prefer(rank, old[0]):
+                    best[a] = (rank, slot[WVAL])
+        return {a: v for a, (_, v) in best.items()}
+
+    @staticmethod
+    def _keep_masked(canvas: Canvas, fills: dict[int, Slot]) -> frozenset[int]:
+        return frozenset(i for i, tok in enumerate(canvas) if tok is MASK and i not in fills)
+
+    # -- decoding --------------------------------------------------------------------------------
+
+    def decode(self, final: Canvas) -> tuple[int, ...]:
+        """The PRAM output region read from a completely filled canvas."""
+        self._check_shape(final)
+        if any(tok is MASK for tok in final):
+            raise ConstructionError(f"{CONSTRUCTION}: the final canvas still has masks")
+        last = self._block_states(final, self.time_bound)
+        if not all(s[HALTED] for s in last):
+            running = next(s[PID] for s in last if not s[HALTED])
+            raise ConstructionError(
+                f"{CONSTRUCTION}: time bound T = {self.time_bound} too small for "
+                f"{self.program.name} at n = {self.n} (processor {running} still running)")
+        memory = self._memory(final, self.time_bound)
+        start, length = self.program.output_region(self.n)
+        return tuple(memory.get(start + i, 0) for i in range(length))
+
+    def vocabulary(self) -> dict:
+        return {"size": 0, "kind": "wide", "input": "int",
+                "slot": slot_fields(self.program.num_registers),
+                "note": "slot tokens are tuples of ints; the set is open (O(log n)-bit fields)"}
+
+    def parameters(self) -> dict:
+        return {"program": self.program.name, "n": self.n, "processors": self.processors,
+                "time_bound": self.time_bound, "variant": self.variant.value}
+
+
+def compile_mdm(program: Program, n: int, time_bound: int,
+                variant: Variant = Variant.CRCW_PRIORITY) -> PramToMDM:
+    """Compile ``program`` for inputs of length ``n`` into the Theorem-1 MDM construction."""
+    return PramToMDM(program, n, time_bound, variant)

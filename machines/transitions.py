@@ -1,0 +1,376 @@
+"""Process data: runs exported as (x_k, y_k, c_k, x_{k+1}) transitions, and their validator.
+
+Format ``apmdm-transitions``, version 1 (JSON Lines, ASCII, compact separators, keys in a
+fixed order; specified in ``docs/process-data.md``):
+
+* line 1, the header: ``{"format", "version", "model", "construction", "parameters",
+  "y_fill"}``;
+* one line per step ``k = 1..N``: ``{"k", "x", "y", "c", "x_next"}`` with ``x`` the canvas
+  before the step (MASK is ``null``), ``y`` the dense candidate tokens (one per position of
+  ``x``, never MASK), ``c`` the control bits and ``x_next`` the canvas after the step;
+* a final line ``{"end": true, "transitions": N, "stop": reason or null}`` (a file without
+  it is truncated).
+
+``c`` is written sparsely, ``{"remask": [...], "insert": [...], "delete": [...]}`` (sorted
+positions whose bit is set); the validator also accepts the dense form, one ``[r, i, d]``
+triple of 0/1 per position.
+
+``y`` is dense: a next-step function may give ``y_i`` only where g reads it; the exporter
+completes the rest with the current token, or, at a masked position whose ``y_i`` g does not
+read (its remask or delete bit is set), with the header's ``y_fill`` token.
+
+The validator is model-agnostic and works on anyone's data in this format: for every line
+it checks that ``y`` is free of MASK, that ``x`` equals the previous line's ``x_next``, and
+that :func:`machines.process.apply_transition` (the transition g) maps ``(x, y, c)`` to
+``x_next``. The first inconsistent line is reported (``file:line: what``). A file that is not
+well-formed (bad JSON, wrong fields, lengths or positions, missing final line) raises
+:class:`MalformedTraceError`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from machines.errors import ApmdmError, InvalidArgumentError, MalformedTraceError
+from machines.process import (
+    GenerationProcess,
+    Limits,
+    StepOutput,
+    StopReason,
+    apply_transition,
+)
+from machines.tokens import MASK, Canvas, canvas_from_json, canvas_to_json, token_to_json
+
+FORMAT_NAME = "apmdm-transitions"
+FORMAT_VERSION = 1
+DEFAULT_Y_FILL = "PAD"
+HEADER_KEYS = ("format", "version", "model", "construction", "parameters", "y_fill")
+LINE_KEYS = ("k", "x", "y", "c", "x_next")
+END_KEYS = ("end", "transitions", "stop")
+CONTROL_KEYS = ("remask", "insert", "delete")
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One step ``x_next = g(x, y, c)``; ``c`` as sorted position tuples."""
+
+    k: int
+    x: Canvas
+    y: tuple
+    remask: tuple[int, ...]
+    insert: tuple[int, ...]
+    delete: tuple[int, ...]
+    x_next: Canvas
+
+    def step_output(self) -> StepOutput:
+        return StepOutput(self.y, frozenset(self.remask), frozenset(self.insert),
+                          frozenset(self.delete))
+
+
+def dense_y(canvas: Canvas, out: StepOutput, fill: Any = DEFAULT_Y_FILL) -> tuple:
+    """``y`` for every position (see the module docstring for how gaps are completed)."""
+    toks = out.tokens
+    if not isinstance(toks, Mapping):
+        return tuple(toks)
+    y = list(canvas)
+    for i, cur in enumerate(canvas):
+        if i in toks:
+            y[i] = toks[i]
+        elif cur is MASK:
+            y[i] = fill
+    return tuple(y)
+
+
+def transitions_of_run(
+        process: GenerationProcess, canvas: Sequence[Any], limits: Limits,
+        fill: Any = DEFAULT_Y_FILL) -> Iterator[tuple[Transition, StopReason | None]]:
+    """Run ``process`` step by step and yield each transition with the run's stop reason
+    (``None`` until the last step)."""
+    for rec in process.run_stepwise(canvas, limits):
+        out = rec.output
+        t = Transition(rec.step, rec.before, dense_y(rec.before, out, fill),
+                       tuple(sorted(out.remask)), tuple(sorted(out.insert)),
+                       tuple(sorted(out.delete)), rec.after)
+        yield t, rec.stop
+
+
+def _dump(obj: dict) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def header_line(model: str, construction: str, parameters: Mapping[str, Any],
+                fill: Any = DEFAULT_Y_FILL) -> str:
+    return _dump({"format": FORMAT_NAME, "version": FORMAT_VERSION, "model": model,
+                  "construction": construction,
+                  "parameters": json.loads(json.dumps(dict(parameters), sort_keys=True)),
+                  "y_fill": token_to_json(fill)})
+
+
+def transition_line(t: Transition, dense_controls: bool = False) -> str:
+    if dense_controls:
+        rem, ins, dele = set(t.remask), set(t.insert), set(t.delete)
+        c: Any = [[int(i in rem), int(i in ins), int(i in dele)] for i in range(len(t.x))]
+    else:
+        c = {"remask": list(t.remask), "insert": list(t.insert), "delete": list(t.delete)}
+    return _dump({"k": t.k, "x": canvas_to_json(t.x), "y": canvas_to_json(t.y), "c": c,
+                  "x_next": canvas_to_json(t.x_next)})
+
+
+def end_line(count: int, stop: StopReason | None) -> str:
+    return _dump({"end": True, "transitions": count, "stop": stop.value if stop else None})
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    path: str
+    transitions: int
+    stop: StopReason | None
+
+
+def write_lines_atomic(path: str | os.PathLike, lines: Iterator[str]) -> None:
+    """Stream ``lines`` (each without newline) into a temp file beside ``path``, fsync, then
+    ``os.replace``: readers never see a half-written file; on error the temp file is removed."""
+    target = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(target))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=directory)
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot write {target}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="ascii", newline="\n") as fh:
+            for line in lines:
+                fh.write(line)
+                fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise InvalidArgumentError(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise
+
+
+def export_transitions(process: GenerationProcess, canvas: Sequence[Any], limits: Limits,
+                       path: str | os.PathLike, construction: str = "",
+                       parameters: Mapping[str, Any] | None = None,
+                       dense_controls: bool = False) -> ExportSummary:
+    """Run ``process`` from ``canvas`` and write its transitions to ``path`` atomically."""
+    state: dict[str, Any] = {"count": 0, "stop": None}
+
+    def lines() -> Iterator[str]:
+        yield header_line(process.model.value, construction or process.name, parameters or {})
+        for t, stop in transitions_of_run(process, canvas, limits):
+            state["count"] += 1
+            state["stop"] = stop
+            yield transition_line(t, dense_controls)
+        yield end_line(state["count"], state["stop"])
+
+    write_lines_atomic(path, lines())
+    return ExportSummary(os.fspath(path), state["count"], state["stop"])
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransitionsReport:
+    """Result of :func:`validate_transitions`. ``line``/``problem`` name the first
+    inconsistent line (``None`` when ``ok``)."""
+
+    path: str
+    transitions: int          # lines checked (all of them when ok)
+    ok: bool
+    line: int | None = None
+    problem: str = ""
+
+    def message(self) -> str:
+        if self.ok:
+            return f"{self.path}: ok, {self.transitions} transitions consistent with g"
+        return f"{self.path}:{self.line}: {self.problem}"
+
+
+class _Inconsistent(Exception):
+    pass
+
+
+class _Parser:
+    """Structural checks for one file; each failure names the file and the line."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def fail(self, line: int | None, message: str) -> MalformedTraceError:
+        return MalformedTraceError(message, self.path, line)
+
+    def load(self, lineno: int, text: str) -> dict:
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise self.fail(lineno, f"malformed JSON: {exc.msg} at column {exc.colno}") from None
+        except RecursionError:
+            raise self.fail(lineno, "malformed JSON: nested too deeply") from None
+        if not isinstance(obj, dict):
+            raise self.fail(lineno, f"expected a JSON object, got {type(obj).__name__}")
+        return obj
+
+    def keys(self, lineno: int, obj: dict, expected: tuple[str, ...], what: str) -> None:
+        missing = [k for k in expected if k not in obj]
+        if missing:
+            raise self.fail(lineno, f"{what}: missing field {missing[0]!r}")
+        extra = sorted(k for k in obj if k not in expected)
+        if extra:
+            raise self.fail(lineno, f"{what}: unknown field {extra[0]!r}")
+
+    def header(self, obj: dict) -> None:
+        if obj.get("format") != FORMAT_NAME:
+            raise self.fail(1, f"not an {FORMAT_NAME} file (format {obj.get('format')!r})")
+        if obj.get("version") != FORMAT_VERSION:
+            raise self.fail(1, f"unsupported version {obj.get('version')!r} "
+                               f"(this reader knows version {FORMAT_VERSION})")
+        self.keys(1, obj, HEADER_KEYS, "header")
+        for key in ("model", "construction"):
+            if not isinstance(obj[key], str):
+                raise self.fail(1, f"field {key!r} must be a string")
+        if not isinstance(obj["parameters"], dict):
+            raise self.fail(1, "field 'parameters' must be an object")
+
+    def canvas(self, lineno: int, value: Any, field: str) -> Canvas:
+        try:
+            return canvas_from_json(value)
+        except InvalidArgumentError as exc:
+            raise self.fail(lineno, f"field {field!r}: {exc}") from None
+
+    def positions(self, lineno: int, value: Any, field: str, n: int) -> tuple[int, ...]:
+        if not isinstance(value, list) or any(
+                isinstance(p, bool) or not isinstance(p, int) for p in value):
+            raise self.fail(lineno, f"field 'c.{field}' must be a list of integer positions")
+        if value != sorted(set(value)):
+            raise self.fail(lineno, f"field 'c.{field}' must be strictly increasing")
+        if value and (value[0] < 0 or value[-1] >= n):
+            bad = value[0] if value[0] < 0 else value[-1]
+            raise self.fail(lineno, f"field 'c.{field}': position {bad} outside the canvas "
+                                    f"of length {n}")
+        return tuple(value)
+
+    def controls(self, lineno: int, value: Any, n: int) -> tuple[tuple[int, ...], ...]:
+        if isinstance(value, dict):
+            self.keys(lineno, value, CONTROL_KEYS, "field 'c'")
+            return tuple(self.positions(lineno, value[k], k, n) for k in CONTROL_KEYS)
+        if isinstance(value, list):
+            if len(value) != n:
+                raise self.fail(lineno, f"field 'c' has {len(value)} triples for a canvas of "
+                                        f"length {n}")
+            sets: tuple[list[int], list[int], list[int]] = ([], [], [])
+            for i, bits in enumerate(value):
+                if not (isinstance(bits, list) and len(bits) == 3 and all(
+                        not isinstance(b, bool) and b in (0, 1) for b in bits)):
+                    raise self.fail(lineno, f"field 'c': entry {i} is not a [remask, insert, "
+                                            "delete] triple of 0/1")
+                for j in range(3):
+                    if bits[j]:
+                        sets[j].append(i)
+            return tuple(tuple(s) for s in sets)
+        raise self.fail(lineno, "field 'c' must be an object of position lists or a list of "
+                                "triples")
+
+    def transition(self, lineno: int, obj: dict, k: int) -> Transition:
+        self.keys(lineno, obj, LINE_KEYS, "transition line")
+        if isinstance(obj["k"], bool) or obj["k"] != k:
+            raise self.fail(lineno, f"field 'k' is {obj['k']!r}, expected {k}")
+        x = self.canvas(lineno, obj["x"], "x")
+        y_raw = obj["y"]
+        if not isinstance(y_raw, list) or len(y_raw) != len(x):
+            got = len(y_raw) if isinstance(y_raw, list) else type(y_raw).__name__
+            raise self.fail(lineno, f"field 'y' must list one token per position of x "
+                                    f"({len(x)}), got {got}")
+        y = self.canvas(lineno, y_raw, "y")
+        rem, ins, dele = self.controls(lineno, obj["c"], len(x))
+        x_next = self.canvas(lineno, obj["x_next"], "x_next")
+        return Transition(k, x, y, rem, ins, dele, x_next)
+
+    def end(self, lineno: int, obj: dict, count: int) -> None:
+        self.keys(lineno, obj, END_KEYS, "final line")
+        if obj["end"] is not True:
+            raise self.fail(lineno, "final line: field 'end' must be true")
+        if isinstance(obj["transitions"], bool) or obj["transitions"] != count:
+            raise self.fail(lineno, f"final line announces {obj['transitions']!r} transitions, "
+                                    f"the file has {count}")
+        stop = obj["stop"]
+        if stop is not None and stop not in {s.value for s in StopReason}:
+            raise self.fail(lineno, f"final line: unknown stop reason {stop!r}")
+
+
+def _first_difference(a: Canvas, b: Canvas) -> str:
+    for i, (u, v) in enumerate(zip(a, b, strict=False)):
+        if u is not v and (u is MASK or v is MASK or u != v):
+            return f"position {i}: {u!r} vs {v!r}"
+    return f"lengths {len(a)} vs {len(b)}"
+
+
+def check_transition(t: Transition, previous_next: Canvas | None) -> str | None:
+    """What is inconsistent about ``t`` (``None`` if nothing): MASK in y, a broken chain, or
+    g(x, y, c) ≠ x_next."""
+    if MASK in t.y:
+        i = next(j for j, v in enumerate(t.y) if v is MASK)
+        return f"y_k contains MASK at position {i} (y is never MASK)"
+    if previous_next is not None and previous_next != t.x:
+        return (f"x_k differs from x_(k+1) of the previous line "
+                f"({_first_difference(previous_next, t.x)})")
+    try:
+        after, _ = apply_transition(t.x, t.step_output())
+    except ApmdmError as exc:
+        return f"g cannot be applied: {exc}"
+    if after != t.x_next:
+        return f"g(x_k, y_k, c_k) differs from x_(k+1) ({_first_difference(after, t.x_next)})"
+    return None
+
+
+def validate_transitions(path: str | os.PathLike) -> TransitionsReport:
+    """Validate a transitions file; raise :class:`MalformedTraceError` if it is malformed."""
+    p = os.fspath(path)
+    parser = _Parser(p)
+    try:
+        fh = open(p, encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise parser.fail(None, f"cannot read: {exc.strerror or exc}") from None
+    count = 0
+    previous: Canvas | None = None
+    lineno = 0
+    ended = False
+    try:
+        with fh:
+            for lineno, raw in enumerate(fh, start=1):
+                if not raw.endswith("\n"):
+                    raise parser.fail(lineno, "truncated file (last line has no newline)")
+                if ended:
+                    raise parser.fail(lineno, "content after the final line")
+                obj = parser.load(lineno, raw[:-1])
+                if lineno == 1:
+                    parser.header(obj)
+                    continue
+                if "end" in obj:
+                    parser.end(lineno, obj, count)
+                    ended = True
+                    continue
+                t = parser.transition(lineno, obj, count + 1)
+                problem = check_transition(t, previous)
+                if problem is not None:
+                    return TransitionsReport(p, count, False, lineno, problem)
+                count += 1
+                previous = t.x_next
+    except UnicodeDecodeError:
+        raise parser.fail(lineno + 1, "not UTF-8 text") from None
+    if lineno == 0:
+        raise parser.fail(None, "empty file (no header)")
+    if not ended:
+        raise parser.fail(lineno + 1, "truncated file: missing the final line")
+    return TransitionsReport(p, count, True)
