@@ -15,9 +15,13 @@ from machines.errors import ApmdmError
 
 COMMAND_MODULES: list[str] = [
     "checks.commands.list_cmd",
+    "checks.commands.explain_cmd",
+    "checks.commands.export_cmd",
     "checks.commands.validate_transitions_cmd",
     "checks.commands.run_pram_cmd",
     "checks.commands.show_cmd",
+    "checks.commands.check_cmd",
+    "checks.commands.trace_cmd",
 ]
 
 

@@ -71,7 +71,9 @@ class CheckSuite:
 _SUITES: dict[str, CheckSuite] = {}
 
 # Modules that register suites when imported; `apmdm check` imports all of them.
-SUITE_MODULES: list[str] = ["checks.tasks"]
+SUITE_MODULES: list[str] = [
+    "checks.theorem1", "checks.theorem2", "checks.theorem3", "checks.theorem4", "checks.tasks",
+]
 
 
 def register_suite(suite: CheckSuite) -> CheckSuite:
@@ -101,6 +103,8 @@ class ListEntry:
 LIST_PROVIDERS: list[str] = [  # "module:function" strings
     "checks.tm_catalogue:turing_machine_entries",
     "checks.tasks:task_entries",
+    "checks.commands.explain_cmd:list_efasp_programs",
+    "checks.library_entries:list_entries",
 ]
 
 
@@ -143,7 +147,7 @@ class TraceTarget:
 _TRACE_TARGETS: dict[str, TraceTarget] = {}
 
 # Modules that register trace targets when imported; `apmdm trace` imports all of them.
-TRACE_MODULES: list[str] = ["checks.tasks"]
+TRACE_MODULES: list[str] = ["checks.pram_traces", "checks.tasks"]
 
 
 def register_trace_target(target: TraceTarget) -> TraceTarget:

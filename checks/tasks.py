@@ -11,7 +11,7 @@ and context ≤ n + 1; Sudoku context = 4m² (constant); min-cut steps ≤ F(2N+
 context ≤ initial + N + E. A row is ok iff every instance is correct and within its bounds;
 where bounds vary per instance the row shows the instance closest to its step bound.
 
-Also registers the trace targets "parity", "sudoku" and "mincut" and the `apmdm list`
+Also registers the trace targets "task-parity", "task-sudoku" and "task-mincut" and the `apmdm list`
 entries of kind "task".
 """
 
@@ -235,10 +235,11 @@ def _trace_mincut(model: str, n: int, seed: int) -> TraceableRun:
                                         "and '-', flows 0/1"})
 
 
+# Target names carry a "task-" prefix: the PRAM library already has a program "parity".
 for _name, _build, _text in (
-        ("parity", _trace_parity, "parity of n random bits by elimination (BOS b1..bn)"),
-        ("sudoku", _trace_sudoku, "DFS Sudoku solver on a random m x m puzzle (n = m = 4, 9, 16)"),
-        ("mincut", _trace_mincut, "Edmonds-Karp min-cut deletion on a random n-vertex digraph")):
+        ("task-parity", _trace_parity, "parity of n random bits by elimination (BOS b1..bn)"),
+        ("task-sudoku", _trace_sudoku, "DFS Sudoku solver on a random m x m puzzle (n = m = 4, 9, 16)"),
+        ("task-mincut", _trace_mincut, "Edmonds-Karp min-cut deletion on a random n-vertex digraph")):
     register_trace_target(TraceTarget(_name, (Model.APMDM.value,), _text, _build))
 
 

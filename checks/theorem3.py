@@ -31,9 +31,11 @@ from constructions.ao_to_masked_arm import (
     build_masked_arm,
     extra_layer_plan,
 )
+from constructions.serial_nets import left_to_right_mdm, masked_canvas
 from machines.errors import ApmdmError
 from machines.process import GenerationProcess, Limits, Model, NextStep, StepOutput
 from machines.tokens import MASK, Canvas
+from machines.transformer.model import transformer_next_step
 from theory.theorem3 import EXTRA_LAYERS, context_bound, steps_bound
 
 _PRIME = 1_000_003
@@ -245,6 +247,17 @@ def run_suite(options: CheckOptions) -> list[CheckRow]:
                 detail=res.failure or f"function level; S <= {max_size}, layers = planned k",
             )
         )
+    model = left_to_right_mdm()
+    res = check_instance(AOInstance(transformer_next_step(model), masked_canvas(16)))
+    rows.append(
+        CheckRow(
+            theorem="3", construction="ao-to-masked-arm", program="left-to-right-mdm",
+            n=res.size, ok=res.ok, measured=res.measured, bound=res.bound,
+            outputs_equal=res.outputs_equal and res.order_equal,
+            detail="AO f = compiled transformer (machines.transformer); Masked-ARM at "
+                   "function level, layers = planned k",
+        )
+    )
     return rows
 
 

@@ -35,10 +35,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from machines.errors import ConstructionError, InvalidArgumentError
-from machines.pram import Program, Variant
-from machines.process import GenerationProcess, Limits, Model, StepOutput
-from machines.tokens import MASK, Canvas
 from constructions.pram_common import (
     HALTED,
     NO_WRITE,
@@ -54,6 +50,10 @@ from constructions.pram_common import (
     slot_fields,
     write_rank,
 )
+from machines.errors import ConstructionError, InvalidArgumentError
+from machines.pram import Program, Variant
+from machines.process import GenerationProcess, Limits, Model, StepOutput
+from machines.tokens import MASK, Canvas
 
 CONSTRUCTION = "pram-apmdm"
 
@@ -85,8 +85,9 @@ class PramToAPMDM:
         return self.memory_size + 2 * self.processors
 
     def limits(self, time_bound: int) -> Limits:
-        """Limits for a run of at most ``time_bound`` PRAM steps (2T + 1 AP-MDM steps)."""
-        return Limits(max_steps=2 * positive_int("time bound", time_bound) + 1,
+        """Safety limits for a run of at most ``time_bound`` PRAM steps: 3·(2T + 1) steps, so a
+        schedule that overruns its 2T + 1 bound is measured by the checker, not truncated."""
+        return Limits(max_steps=3 * (2 * positive_int("time bound", time_bound) + 1),
                       max_context=self.context)
 
     def initial_canvas(self, inputs: Sequence[int]) -> Canvas:

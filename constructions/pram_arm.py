@@ -20,10 +20,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from machines.errors import ConstructionError, InvalidArgumentError
-from machines.pram import Program, Variant
-from machines.process import GenerationProcess, Limits, Model, StepOutput, arm_prompt
-from machines.tokens import MASK, Canvas
 from constructions.pram_common import (
     HALTED,
     NO_WRITE,
@@ -37,6 +33,10 @@ from constructions.pram_common import (
     slot_fields,
     write_rank,
 )
+from machines.errors import ConstructionError, InvalidArgumentError
+from machines.pram import Program, Variant
+from machines.process import GenerationProcess, Limits, Model, StepOutput, arm_prompt
+from machines.tokens import MASK, Canvas
 
 CONSTRUCTION = "pram-arm"
 SEP = "SEP"

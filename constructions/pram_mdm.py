@@ -43,10 +43,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from machines.errors import ConstructionError, InvalidArgumentError
-from machines.pram import Program, Variant
-from machines.process import GenerationProcess, Limits, Model, StepOutput
-from machines.tokens import MASK, Canvas
 from constructions.pram_common import (
     HALTED,
     NO_WRITE,
@@ -62,6 +58,10 @@ from constructions.pram_common import (
     slot_fields,
     write_rank,
 )
+from machines.errors import ConstructionError, InvalidArgumentError
+from machines.pram import Program, Variant
+from machines.process import GenerationProcess, Limits, Model, StepOutput
+from machines.tokens import MASK, Canvas
 
 CONSTRUCTION = "pram-mdm"
 
@@ -92,7 +92,7 @@ class PramToMDM:
         return self.n + self.processors * self.time_bound
 
     def limits(self) -> Limits:
-        return Limits(max_steps=self.time_bound + 2, max_context=self.context)
+        return Limits(max_steps=3 * (self.time_bound + 1), max_context=self.context)
 
     def initial_canvas(self, inputs: Sequence[int]) -> Canvas:
         vals = check_inputs(inputs)

@@ -37,8 +37,8 @@ from machines.transformer.spec import MLP, Head, Layer, TokenReadout, Transforme
 BOS = "B"
 MAX_LENGTH = 1024
 _K = MAX_LENGTH + 1
-_DIMS = ("isM", "is0", "is1", "isB", "one", "pos", "r", "z", "l", "m", "ge", "eq")
-_D = {name: i for i, name in enumerate(_DIMS)}
+DIMS = ("isM", "is0", "is1", "isB", "one", "pos", "r", "z", "l", "m", "ge", "eq")
+_D = {name: i for i, name in enumerate(DIMS)}
 _TOKEN_FEATURES = ("is_mask", "field_eq:sym:0", "field_eq:sym:1", "field_eq:sym:2")
 _POSITION_FEATURES = ("one", "pos")
 
@@ -66,7 +66,7 @@ def _m(rows: int, cols: int, entries: dict[tuple[int, int], int]) -> np.ndarray:
 
 
 def _locator_layer() -> Layer:
-    d, c = len(_DIMS), _D
+    d, c = len(DIMS), _D
     head_r = Head(
         "rightmost-zero",
         w_q=_m(d, 2, {(c["one"], 0): _K, (c["one"], 1): 1}),
@@ -99,14 +99,16 @@ def _field_names(names: tuple[str, ...]) -> dict:
     return {"notes": {"field_names": names}}
 
 
-def _model(name: str, remask: dict[str, int], remask_bias: int) -> CompiledTransformer:
-    d, c = len(_DIMS), _D
+def locator_model(name: str, remask: dict[str, int], remask_bias: int) -> CompiledTransformer:
+    """The shared layer and token readout with the remask logit ``Σ remask[dim]·dim + bias``
+    (dims from ``DIMS``): the family the hypothesis strategies draw from."""
+    d, c = len(DIMS), _D
     w_tok = _m(4, d, {(0, c["isM"]): 1, (1, c["is0"]): 1, (2, c["is1"]): 1, (3, c["isB"]): 1})
     w_pos = _m(2, d, {(0, c["one"]): 1, (1, c["pos"]): 1})
     readout = TokenReadout("vocab", _m(d, 2, {(c["eq"], 1): 2}), np.array([1.0, 0.0]), (0, 1))
     control_w = _m(d, 3, {(c[k], 0): v for k, v in remask.items()})
     spec = TransformerSpec(
-        dim_names=_DIMS, rational=(False,) * d, token_features=_TOKEN_FEATURES,
+        dim_names=DIMS, rational=(False,) * d, token_features=_TOKEN_FEATURES,
         position_features=_POSITION_FEATURES, w_tok=w_tok, w_pos=w_pos,
         layers=(_locator_layer(),), token_readout=readout, control_w=control_w,
         control_b=np.array([float(remask_bias), -1.0, -1.0]), max_length=MAX_LENGTH,
@@ -117,12 +119,12 @@ def _model(name: str, remask: dict[str, int], remask_bias: int) -> CompiledTrans
 
 def left_to_right_mdm() -> CompiledTransformer:
     """MDM filling exactly the leftmost mask (with 1) each step: S−1 effective steps."""
-    return _model("left-to-right-mdm", {"isM": 2, "eq": -2}, -1)
+    return locator_model("left-to-right-mdm", {"isM": 2, "eq": -2}, -1)
 
 
 def binary_counter_apmdm() -> CompiledTransformer:
     """AP-MDM binary counter rewriting in place: 2^(n+1) − 1 passes on length n + 1."""
-    return _model("binary-counter-apmdm", {"ge": 2, "z": 2, "m": -2}, -3)
+    return locator_model("binary-counter-apmdm", {"ge": 2, "z": 2, "m": -2}, -3)
 
 
 def masked_canvas(s: int) -> Canvas:

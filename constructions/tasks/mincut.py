@@ -161,6 +161,12 @@ class _Layout:
                 self.slotted = True
                 i += 1
             i += 1
+        known = self.vertex_slot
+        if list(known) != list(range(len(known))) or self.s not in known or \
+                self.t not in known or any(u not in known or v not in known
+                                           for _, u, v, _ in self.edges):
+            raise InvalidArgumentError("min-cut canvas: vertices must be 0..N-1 in order and "
+                                       "contain s, t and every edge's endpoints")
         if self.slotted and (None in self.vertex_slot.values()
                              or any(e[3] is None for e in self.edges)):
             raise InvalidArgumentError("min-cut canvas with slots on some items only")

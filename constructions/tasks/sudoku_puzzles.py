@@ -9,7 +9,8 @@ Text formats [decision, the common 81-character format generalized]:
   are 1–9 and ``A``-``Z`` (any case) are 10–35 (so 16×16 uses ``1``-``9``, ``A``-``G``);
   the board size is read off the length (16, 81, 256, 625, …);
 * grid: whitespace- (or comma-) separated decimal integers, ``0`` for empty, ``m²`` of them;
-  chosen automatically when some field has more than one character (e.g. ``10``).
+  chosen automatically when there are exactly m² fields, all decimal, and some field has
+  more than one character (e.g. ``10``).
 
 Bad input raises :class:`InvalidArgumentError` naming the row and column. Conflicting givens
 (two equal digits in a row, column or box) are rejected; a consistent puzzle without a
@@ -100,7 +101,8 @@ def parse_puzzle(text: str) -> Puzzle:
     if not isinstance(text, str):
         raise InvalidArgumentError("a puzzle is text")
     fields = text.replace(",", " ").split()
-    if any(len(f) > 1 for f in fields) and all(f.isdigit() for f in fields):
+    if (len(fields) in (16, 81, 256, 625) and any(len(f) > 1 for f in fields)
+            and all(f.isdigit() for f in fields)):
         return _parse_grid(fields)
     chars = "".join(text.split())
     k = _side_from_cells(len(chars))

@@ -186,6 +186,8 @@ class _Parser:
         try:
             return parse_size_expr(text)
         except InvalidProgramError as exc:
+            # expr.py reports "size expression '...', column C: ..." (C counts within the
+            # expression); tests/test_pram_assembly.py pins the resulting line columns.
             found = _EXPR_COLUMN.search(str(exc))
             offset = int(found.group(1)) - 1 if found else 0
             detail = str(exc)[found.end():] if found else str(exc)

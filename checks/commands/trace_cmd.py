@@ -1,0 +1,69 @@
+"""`apmdm trace TARGET --model MODEL --n N [--seed S] -o FILE`: record a construction's run.
+
+Generic over :data:`checks.registry.TRACE_MODULES`: a registered :class:`TraceTarget` builds
+a :class:`TraceableRun` for a model, a size and a seed; this command records it with
+:func:`machines.trace.record_trace` and writes it atomically (JSON Lines, for `apmdm show`).
+An unknown target or model gives an error listing what is available.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from checks.registry import TraceTarget, load_trace_targets
+from machines.errors import InvalidArgumentError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("trace", help="record a construction's generation trace (JSON Lines)",
+                       description="Run a registered construction (e.g. a library PRAM program "
+                                   "compiled to mdm, apmdm or arm) and write its trace.")
+    p.add_argument("target", nargs="?", help="what to trace (omit or 'list' to list targets)")
+    p.add_argument("--model", help="model / construction to use (see the target's models)")
+    p.add_argument("--n", type=int, default=8, help="size parameter (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the input (default 0)")
+    p.add_argument("-o", "--output", help="trace file to write")
+    p.set_defaults(handler=run)
+
+
+def describe(targets: dict[str, TraceTarget]) -> str:
+    width = max((len(n) for n in targets), default=0)
+    return "\n".join(f"  {name:<{width}}  [{', '.join(t.models)}]  {t.description}"
+                     for name, t in targets.items())
+
+
+def lookup(targets: dict[str, TraceTarget], name: str, model: str | None) -> tuple[TraceTarget,
+                                                                                     str]:
+    if name not in targets:
+        raise InvalidArgumentError(f"unknown trace target {name!r}; available:\n"
+                                   + describe(targets))
+    target = targets[name]
+    if model is None:
+        if len(target.models) != 1:
+            raise InvalidArgumentError(f"{name}: choose --model from {', '.join(target.models)}")
+        model = target.models[0]
+    if model not in target.models:
+        raise InvalidArgumentError(f"{name}: unknown model {model!r} "
+                                   f"(choose from {', '.join(target.models)})")
+    return target, model
+
+
+def run(args: argparse.Namespace) -> int:
+    from machines.trace import record_trace, write_trace
+
+    targets = load_trace_targets()
+    if args.target in (None, "list"):
+        print(describe(targets))
+        return 0
+    target, model = lookup(targets, args.target, args.model)
+    if not args.output:
+        raise InvalidArgumentError("give the trace file with -o FILE")
+    built = target.build(model, args.n, args.seed)
+    trace = record_trace(built.process, built.canvas, built.limits, built.construction,
+                         built.parameters, built.vocabulary)
+    write_trace(trace, args.output)
+    c = trace.counters
+    print(f"{args.output}: {built.construction} on {target.name} (n={args.n}, seed={args.seed}): "
+          f"{c.steps} steps, context {c.initial_context} -> max {c.max_context}, "
+          f"stop {trace.stop.value}")
+    return 0

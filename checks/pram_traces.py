@@ -1,0 +1,51 @@
+"""Trace targets for `apmdm trace`: every library PRAM program under mdm, apmdm and arm.
+
+``build(model, n, seed)`` draws the input with the library's ``make_input(n, Random(seed))``,
+compiles the construction with the declared bounds T(n) (MDM, ARM limits) and S(n) (AP-MDM)
+and returns the :class:`TraceableRun`. Turing-machine targets (``tm-<machine>``, models arm
+and apmdm) are registered here too once :mod:`constructions.tm_arm` exists.
+"""
+
+from __future__ import annotations
+
+import random
+
+from checks.pram_cases import library_programs
+from checks.registry import TraceableRun, TraceTarget, register_trace_target
+from constructions.pram_apmdm import compile_apmdm
+from constructions.pram_arm import compile_arm
+from constructions.pram_mdm import compile_mdm
+
+PRAM_MODELS = ("mdm", "apmdm", "arm")
+
+
+def _builder(lib: object):
+    def build(model: str, n: int, seed: int) -> TraceableRun:
+        lib.check_size(n)
+        inputs = tuple(lib.make_input(n, random.Random(seed)))
+        bounds = lib.bounds.at(n)
+        if model == "mdm":
+            con = compile_mdm(lib.program, len(inputs), bounds.time, lib.variant)
+            limits = con.limits()
+        elif model == "apmdm":
+            con = compile_apmdm(lib.program, len(inputs), max(bounds.memory, len(inputs), 1),
+                                lib.variant)
+            limits = con.limits(bounds.time)
+        else:
+            con = compile_arm(lib.program, len(inputs), lib.variant)
+            limits = con.limits(bounds.time)
+        params = dict(con.parameters(), size=n, seed=seed, inputs=list(inputs))
+        return TraceableRun(con.process(), con.initial_canvas(inputs), limits,
+                            con.process().name, params, con.vocabulary())
+    return build
+
+
+def register_library_targets() -> None:
+    for name, lib in sorted(library_programs().items()):
+        register_trace_target(TraceTarget(
+            name, PRAM_MODELS,
+            f"PRAM program {name} compiled to MDM (Thm 1), AP-MDM (Thm 4) or CoT ARM",
+            _builder(lib)))
+
+
+register_library_targets()

@@ -1,0 +1,227 @@
+"""Theorem 1: PRAM -> MDM compiler, its checker, and the chain-of-thought ARM contrast."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+
+from checks.pram_cases import PramCase, library_programs
+from checks.registry import CheckOptions
+from checks.strategies import pram_instances
+from checks.theorem1 import check_arm, check_mdm, run_mdm_suite
+from constructions.pram_arm import compile_arm
+from constructions.pram_common import HALTED, NO_WRITE, WADDR
+from constructions.pram_mdm import PramToMDM, compile_mdm
+from machines.errors import ConstructionError, RestrictionViolation
+from machines.pram import PRAM, Variant
+from machines.process import GenerationProcess, Model
+from machines.tokens import MASK
+from tests.pram_test_programs import concurrent_writes, prefix_sums, read_after_write
+from theory import theorem1 as th
+
+X = (3, 1, 4, 1, 5, 9, 2, 6)
+
+
+def run_mdm(program, inputs, time_bound, variant=Variant.CRCW_PRIORITY):
+    con = compile_mdm(program, len(inputs), time_bound, variant)
+    res = con.process().run(con.initial_canvas(inputs), con.limits())
+    return con, res
+
+
+def case(program, inputs, variant=Variant.CRCW_PRIORITY, time_bound=None):
+    return PramCase(program.name, program, tuple(inputs), variant, len(inputs), time_bound)
+
+
+# --- the construction ------------------------------------------------------------------------
+
+
+def test_layout_and_costs_on_prefix_sums():
+    prog = prefix_sums()
+    ref = PRAM(prog).run(X)
+    T, P = ref.counters.time, ref.counters.processors
+    con, res = run_mdm(prog, X, T + 5)
+    assert con.initial_canvas(X)[:8] == X
+    assert con.initial_canvas(X)[8:] == (MASK,) * (P * (T + 5))
+    assert con.decode(res.final) == ref.output
+    assert res.counters.steps == T + 1 <= th.mdm_steps_bound(T)        # loose bound: T + 1
+    assert res.counters.max_context == 8 + P * (T + 5) == th.mdm_context_bound(8, P, T + 5)
+    tight, res2 = run_mdm(prog, X, T)
+    assert res2.counters.steps == T and tight.decode(res2.final) == ref.output
+
+
+def test_block_t_is_filled_at_step_t():
+    prog = prefix_sums()
+    T = PRAM(prog).run(X).counters.time
+    con = compile_mdm(prog, 8, T)
+    for rec in con.process().run_stepwise(con.initial_canvas(X), con.limits()):
+        start = 8 + (rec.step - 1) * 8
+        assert rec.events.unmasked == tuple(range(start, start + 8))
+        assert all(s[0] == rec.step for s in rec.after[start:start + 8])
+
+
+def test_priority_and_arbitrary_concurrent_writes():
+    prog = concurrent_writes()
+    for variant, winner in ((Variant.CRCW_PRIORITY, 4), (Variant.CRCW_ARBITRARY, 1)):
+        ref = PRAM(prog, variant).run(())
+        con, res = run_mdm(prog, (), ref.counters.time, variant)
+        assert con.decode(res.final) == ref.output == (winner,) * 5
+
+
+def test_time_bound_too_small_is_reported():
+    prog = prefix_sums()
+    T = PRAM(prog).run(X).counters.time
+    con, res = run_mdm(prog, X, T - 1)
+    with pytest.raises(ConstructionError, match="time bound"):
+        con.decode(res.final)
+
+
+def test_halted_copies_carry_no_write():
+    prog = prefix_sums()
+    T = PRAM(prog).run(X).counters.time
+    con, res = run_mdm(prog, X, T + 3)
+    last_blocks = res.final[8 + 8 * T:]
+    assert all(s[HALTED] == 1 and s[WADDR] == NO_WRITE for s in last_blocks)
+
+
+def test_runs_under_mdm_restriction():
+    con = compile_mdm(prefix_sums(), 8, 50)
+    assert con.process().model is Model.MDM
+
+    def cheating(canvas):  # an f that rewrites a decoded token is refused by the MDM loop
+        out = con.next_step(canvas)
+        return type(out)(out.tokens, out.remask | {0})
+    with pytest.raises(RestrictionViolation):
+        GenerationProcess(Model.MDM, cheating).run(con.initial_canvas(X), con.limits())
+
+
+def test_f_reads_only_the_canvas_shuffled_replay():
+    """f is a pure function of (compiled program, canvas): replaying it on the recorded
+    canvases in a shuffled order gives exactly the outputs of the run, in any order."""
+    prog = prefix_sums()
+    con = compile_mdm(prog, 8, 50)
+    records = list(con.process().run_stepwise(con.initial_canvas(X), con.limits()))
+    order = list(range(len(records)))
+    random.Random(7).shuffle(order)
+    fresh = compile_mdm(prog, 8, 50)
+    for k in order:
+        assert fresh.next_step(records[k].before) == records[k].output
+        assert con.next_step(records[k].before) == records[k].output
+
+
+# --- agreement with the interpreter ------------------------------------------------------------
+
+
+def _check_instance(inst):
+    x, T = inst.inputs, inst.time
+    con, res = run_mdm(inst.program, x, T + 1, inst.variant)
+    assert con.decode(res.final) == inst.result.output
+    assert res.counters.steps <= th.mdm_steps_bound(T)
+    assert res.counters.max_context <= th.mdm_context_bound(len(x), con.processors, T + 1)
+    arm = compile_arm(inst.program, len(x), inst.variant)
+    res = arm.process().run(arm.initial_canvas(x), arm.limits(T))
+    assert arm.decode(res.final) == inst.result.output
+    assert res.counters.steps == th.arm_steps_bound(arm.processors, T)
+
+
+@settings(max_examples=100, deadline=None)
+@given(pram_instances())
+def test_random_programs_agree(inst):
+    _check_instance(inst)
+
+
+@pytest.mark.slow
+@settings(max_examples=600, deadline=None)
+@given(pram_instances(max_items=14))
+def test_random_programs_agree_many(inst):
+    _check_instance(inst)
+
+
+LIBRARY = library_programs()
+LIB_CASES = [(name, n) for name, lib in sorted(LIBRARY.items())
+             for n in (4, 8, 16, 32, 64) if n in lib.sizes]
+
+
+def _lib_case(name, n):
+    lib = LIBRARY[name]
+    inputs = tuple(lib.make_input(n, random.Random(n)))
+    return PramCase(name, lib.program, inputs, lib.variant, n, lib.bounds.at(n).time)
+
+
+@pytest.mark.skipif(not LIB_CASES, reason="the PRAM program library is not available")
+@pytest.mark.parametrize("name,n", [c for c in LIB_CASES if c[1] <= 16])
+def test_library_programs_agree(name, n):
+    row = check_mdm([_lib_case(name, n)])[0]
+    assert row.ok, row.detail
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,n", [c for c in LIB_CASES if c[1] > 16])
+def test_library_programs_agree_large(name, n):
+    row = check_mdm([_lib_case(name, n)])[0]
+    assert row.ok, row.detail
+
+
+# --- the checker fails on broken constructions ---------------------------------------------------
+
+
+class EarliestWrite(PramToMDM):
+    """Broken: a read returns the earliest write to the address instead of the latest."""
+
+    def _prefer(self, new_rank, old_rank):
+        return new_rank < old_rank
+
+
+class OffByOneBlock(PramToMDM):
+    """Broken: reads at step t see blocks 1..t-2 only (one block stale)."""
+
+    def _visible_blocks(self, t):
+        return max(t - 2, 0)
+
+
+class TwoStepsPerBlock(PramToMDM):
+    """Broken schedule: each block is filled in two steps (processor 0 first, then the rest)."""
+
+    def _current_block(self, canvas):
+        P = self.processors
+        for t in range(1, self.time_bound + 1):
+            start = self._pos(t, 0)
+            if any(tok is MASK for tok in canvas[start:start + P]):
+                return t
+        raise ConstructionError("full")
+
+    def _fill_plan(self, canvas, t):
+        start = self._pos(t, 0)
+        return range(1) if canvas[start] is MASK else range(1, self.processors)
+
+
+def broken(cls):
+    return lambda program, n, T, variant: cls(program, n, T, variant)
+
+
+CASES = [case(read_after_write(), (5,)), case(prefix_sums(), X), case(concurrent_writes(), ())]
+
+
+def test_checker_passes_the_real_construction():
+    assert all(r.ok for r in check_mdm(CASES))
+    assert all(r.ok for r in check_arm(CASES))
+
+
+@pytest.mark.parametrize("cls", [EarliestWrite, OffByOneBlock])
+def test_checker_fails_on_wrong_reads(cls):
+    rows = check_mdm(CASES, broken(cls))
+    assert not rows[0].ok and not rows[0].outputs_equal
+
+
+def test_checker_fails_on_one_step_too_many_per_pram_step():
+    rows = check_mdm(CASES[1:], broken(TwoStepsPerBlock))   # programs with P >= 2
+    assert all(r.outputs_equal for r in rows)           # right answers ...
+    assert not any(r.ok for r in rows)                  # ... but too many steps
+    assert rows[0].measured["steps"] > rows[0].bound["steps"]
+
+
+def test_suite_runs_quick_and_holds():
+    rows = run_mdm_suite(CheckOptions(seed=1, quick=True))
+    assert rows and all(r.ok for r in rows)
+    assert any(r.program == "random-programs" and r.instances >= 20 for r in rows)
