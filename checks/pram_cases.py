@@ -101,11 +101,18 @@ def library_programs() -> dict:
     return dict(LIBRARY)
 
 
-def library_cases(sizes_for: Callable[[object], list[int]], seed: int) -> list[PramCase]:
-    """One case per (library program, size): input from ``make_input(n, rng)``, declared bounds."""
+SIZES = (4, 8, 16, 32, 64)
+QUICK_SIZES = (4, 8)
+
+
+def library_cases(sizes: tuple[int, ...], seed: int) -> list[PramCase]:
+    """One case per (library program, size in ``sizes`` it allows): input from
+    ``make_input(n, Random)``, compiled with the declared bounds T(n) and S(n)."""
     cases = []
     for name, lib in sorted(library_programs().items()):
-        for n in sizes_for(lib):
+        for n in sizes:
+            if n not in lib.sizes:
+                continue
             rng = random.Random(f"{seed}:{name}:{n}")
             bounds = lib.bounds.at(n)
             cases.append(PramCase(name, lib.program, tuple(lib.make_input(n, rng)), lib.variant,
@@ -113,10 +120,15 @@ def library_cases(sizes_for: Callable[[object], list[int]], seed: int) -> list[P
     return cases
 
 
-def default_sizes(lib: object, quick: bool, limit: int) -> list[int]:
-    """The library's sizes that are at most ``limit`` (two of them in quick mode)."""
-    sizes = [n for n in lib.sizes if n <= limit]
-    return sizes[:2] if quick else sizes
+def sweep_sizes(options: CheckOptions) -> tuple[int, ...]:
+    return QUICK_SIZES if options.quick else SIZES
+
+
+def declared_sizes(case: PramCase) -> tuple[int, int, int]:
+    """(P, T_bound, S_bound) without running the program (for sweep budgets)."""
+    n = len(case.inputs)
+    return (case.program.processor_count(n), case.time_bound or 1,
+            case.memory_bound or max(n, 1))
 
 
 # --- random programs ---------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 ``build(model, n, seed)`` draws the input with the library's ``make_input(n, Random(seed))``,
 compiles the construction with the declared bounds T(n) (MDM, ARM limits) and S(n) (AP-MDM)
-and returns the :class:`TraceableRun`. Turing-machine targets (``tm-<machine>``, models arm
-and apmdm) are registered here too once :mod:`constructions.tm_arm` exists.
+and returns the :class:`TraceableRun`. Turing-machine targets ``tm-<machine>`` (models arm and
+apmdm) trace the TM constructions on a random word of length n.
 """
 
 from __future__ import annotations
@@ -49,3 +49,43 @@ def register_library_targets() -> None:
 
 
 register_library_targets()
+
+
+def _tm_builder(machine_name: str):
+    def build(model: str, n: int, seed: int) -> TraceableRun:
+        from constructions.tm_apmdm import compile_tm_apmdm
+        from constructions.tm_arm import compile_tm_arm
+        from machines.errors import InvalidArgumentError
+        from machines.tm_library import get_machine
+
+        if not 0 <= n <= 64:
+            raise InvalidArgumentError(f"tm-{machine_name}: --n must be 0..64, got {n}")
+        machine = get_machine(machine_name)
+        rng = random.Random(seed)
+        word = tuple(rng.choice(sorted(machine.input_symbols)) for _ in range(n))
+        ref = machine.run(word)
+        if model == "arm":
+            con = compile_tm_arm(machine, n)
+            limits = con.limits(ref.steps)
+        else:
+            con = compile_tm_apmdm(machine)
+            limits = con.limits(ref.steps, ref.space, n)
+        params = {"machine": machine_name, "n": n, "seed": seed, "word": "".join(word)}
+        vocab = {"size": 0, "kind": "wide", "note": "TM symbols, (state, symbol) heads, "
+                 "and (state, head, cell, symbol) records"}
+        return TraceableRun(con.process(), con.initial_canvas(word), limits,
+                            con.process().name, params, vocab)
+    return build
+
+
+def register_tm_targets() -> None:
+    from machines.tm_library import LIBRARY
+
+    for name in sorted(LIBRARY):
+        register_trace_target(TraceTarget(
+            f"tm-{name}", ("arm", "apmdm"),
+            f"Turing machine {name}: ARM (record per step) or AP-MDM (tape in place)",
+            _tm_builder(name)))
+
+
+register_tm_targets()

@@ -73,6 +73,7 @@ _SUITES: dict[str, CheckSuite] = {}
 # Modules that register suites when imported; `apmdm check` imports all of them.
 SUITE_MODULES: list[str] = [
     "checks.theorem1", "checks.theorem2", "checks.theorem3", "checks.theorem4", "checks.tasks",
+    "checks.theorem5", "checks.theorem6",
 ]
 
 
@@ -147,7 +148,7 @@ class TraceTarget:
 _TRACE_TARGETS: dict[str, TraceTarget] = {}
 
 # Modules that register trace targets when imported; `apmdm trace` imports all of them.
-TRACE_MODULES: list[str] = ["checks.pram_traces", "checks.tasks"]
+TRACE_MODULES: list[str] = ["checks.pram_traces", "checks.tasks", "checks.theorem5_6_traces"]
 
 
 def register_trace_target(target: TraceTarget) -> TraceTarget:

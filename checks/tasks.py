@@ -11,8 +11,8 @@ and context ≤ n + 1; Sudoku context = 4m² (constant); min-cut steps ≤ F(2N+
 context ≤ initial + N + E. A row is ok iff every instance is correct and within its bounds;
 where bounds vary per instance the row shows the instance closest to its step bound.
 
-Also registers the trace targets "task-parity", "task-sudoku" and "task-mincut" and the `apmdm list`
-entries of kind "task".
+Also registers the trace targets "task-parity", "task-sudoku" and "task-mincut" and the
+`apmdm list` entries of kind "task".
 """
 
 from __future__ import annotations
@@ -230,16 +230,19 @@ def _trace_mincut(model: str, n: int, seed: int) -> TraceableRun:
     inst = random_instance(n, seed)
     return TraceableRun(MINCUT_PROCESS, mincut_canvas(inst), mincut_limits(inst), "mincut",
                         {"n": n, "seed": seed, "edges": [list(e) for e in inst.edges]},
-                        {"size": 6 + n + n * n + 2 * n + 1,
+                        {"size": n * n + 4 * n + 3,
                          "description": "graph/cut, (s,i), (t,i), (v,i), (e,u,v), labels 0..n-1 "
                                         "and '-', flows 0/1"})
 
 
 # Target names carry a "task-" prefix: the PRAM library already has a program "parity".
 for _name, _build, _text in (
-        ("task-parity", _trace_parity, "parity of n random bits by elimination (BOS b1..bn)"),
-        ("task-sudoku", _trace_sudoku, "DFS Sudoku solver on a random m x m puzzle (n = m = 4, 9, 16)"),
-        ("task-mincut", _trace_mincut, "Edmonds-Karp min-cut deletion on a random n-vertex digraph")):
+        ("task-parity", _trace_parity,
+         "parity of n random bits by elimination (BOS b1..bn)"),
+        ("task-sudoku", _trace_sudoku,
+         "DFS Sudoku solver on a random m x m puzzle (n = m = 4, 9, 16)"),
+        ("task-mincut", _trace_mincut,
+         "Edmonds-Karp min-cut deletion on a random n-vertex digraph")):
     register_trace_target(TraceTarget(_name, (Model.APMDM.value,), _text, _build))
 
 

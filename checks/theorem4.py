@@ -5,8 +5,8 @@ checker compiles :mod:`constructions.pram_apmdm` with the memory bound S (declar
 library programs, the measured memory span for random ones), runs it on the AP-MDM loop,
 decodes the output region, compares it with the PRAM interpreter's and holds the measured
 steps and context against :mod:`theory.theorem4`: steps ≤ 2T + 1, context ≤ S + 2P (which is
-≤ 2(S + P), independent of T). Library programs are checked up to n = 64 (the AP-MDM is
-cheap: its canvas does not grow with T).
+≤ 2(S + P), independent of T). Library programs are checked at n in {4, 8, 16, 32, 64} within a cost
+budget (the AP-MDM is cheap: its canvas does not grow with T).
 
 The compiler is a parameter (``compiler=``) so tests can feed deliberately broken
 constructions and see the checker fail.
@@ -20,9 +20,10 @@ from checks.pram_cases import (
     Outcome,
     PramCase,
     check_case,
-    default_sizes,
+    declared_sizes,
     library_cases,
     random_rows,
+    sweep_sizes,
 )
 from checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
 from constructions.pram_apmdm import compile_apmdm
@@ -31,7 +32,7 @@ from theory import theorem4 as th
 
 THEOREM = "4"
 APMDM_NAME = "pram-apmdm"
-LIBRARY_MAX_SIZE = 32
+APMDM_BUDGET, APMDM_BUDGET_QUICK = 500_000, 200_000   # (S + 2P) * T_bound, see theorem1.py
 RANDOM_DEFAULT, RANDOM_QUICK = 100, 25
 
 
@@ -54,9 +55,15 @@ def check_apmdm(cases: list[PramCase], compiler: Callable = compile_apmdm) -> li
     return [check_case(THEOREM, APMDM_NAME, case, runner) for case in cases]
 
 
+def _cost(case: PramCase) -> int:
+    P, T, S = declared_sizes(case)
+    return (S + 2 * P) * T
+
+
 def run_apmdm_suite(options: CheckOptions) -> list[CheckRow]:
-    cases = library_cases(lambda lib: default_sizes(lib, options.quick, LIBRARY_MAX_SIZE),
-                          options.seed)
+    budget = APMDM_BUDGET_QUICK if options.quick else APMDM_BUDGET
+    cases = [c for c in library_cases(sweep_sizes(options), options.seed)
+             if _cost(c) <= budget]
     rows = check_apmdm(cases)
     count = RANDOM_QUICK if options.quick else RANDOM_DEFAULT
     return rows + random_rows(THEOREM, APMDM_NAME, apmdm_runner(), options, count)
@@ -65,3 +72,76 @@ def run_apmdm_suite(options: CheckOptions) -> list[CheckRow]:
 register_suite(CheckSuite(THEOREM, APMDM_NAME,
                           "PRAM -> AP-MDM in place: steps <= 2T+1, context <= S + 2P (Theorem 4)",
                           run_apmdm_suite))
+
+
+# --- Turing machines: ARM (context = time) versus AP-MDM (context = space) ---------------------
+
+TM_SIZES, TM_SIZES_QUICK = (4, 8, 16, 24), (4, 8)
+TM_ARM_NAME, TM_APMDM_NAME = "tm-arm", "tm-apmdm"
+
+
+def tm_row(construction: str, machine_name: str, word: tuple[str, ...], compiler=None) -> CheckRow:
+    """Run one TM construction on ``word`` next to the TM and hold it against its bound."""
+    from constructions.tm_apmdm import compile_tm_apmdm
+    from constructions.tm_arm import compile_tm_arm
+    from machines.errors import ApmdmError
+    from machines.tm_library import get_machine
+
+    machine = get_machine(machine_name)
+    ref = machine.run(word)
+    n = len(word)
+    try:
+        if construction == TM_ARM_NAME:
+            con = (compiler or compile_tm_arm)(machine, n)
+            res = con.process().run(con.initial_canvas(word), con.limits(ref.steps))
+            bound = {"steps": th.tm_arm_steps_bound(ref.steps),
+                     "context": th.tm_arm_context_bound(n, ref.steps)}
+        else:
+            con = (compiler or compile_tm_apmdm)(machine)
+            res = con.process().run(con.initial_canvas(word), con.limits(ref.steps, ref.space, n))
+            bound = {"steps": th.tm_apmdm_steps_bound(ref.steps),
+                     "context": th.tm_apmdm_context_bound(n, ref.space)}
+        got, error = con.decode(res.final), ""
+        measured = {"steps": res.counters.steps, "context": res.counters.max_context}
+    except ApmdmError as exc:
+        got, error = None, f"; {type(exc).__name__}: {exc}"
+        measured, bound = {"steps": 0, "context": 0}, {"steps": 0, "context": 0}
+    equal = got == (ref.state, ref.output)
+    ok = equal and not error and all(measured[k] <= bound[k] for k in bound)
+    detail = f"word {''.join(word) or '(empty)'}: TM steps={ref.steps} space={ref.space}{error}"
+    return CheckRow(THEOREM, construction, machine_name, n, ok, measured, bound, 1, equal, detail)
+
+
+def _tm_words(options: CheckOptions) -> list[tuple[str, tuple[str, ...]]]:
+    import random
+
+    from machines.tm_library import LIBRARY, get_machine
+
+    out = []
+    for name in sorted(LIBRARY):
+        symbols = sorted(get_machine(name).input_symbols)
+        for n in (TM_SIZES_QUICK if options.quick else TM_SIZES):
+            rng = random.Random(f"{options.seed}:{name}:{n}")
+            if name == "zeros-then-ones":      # a member of the language: the longest run
+                word = tuple("0" * (n // 2) + "1" * (n - n // 2))
+            elif name == "palindromes":
+                half = [rng.choice(symbols) for _ in range(n // 2)]
+                word = tuple(half + half[::-1])
+            else:
+                word = tuple(rng.choice(symbols) for _ in range(n))
+            out.append((name, word))
+    return out
+
+
+def run_tm_suite(construction: str) -> Callable[[CheckOptions], list[CheckRow]]:
+    def run(options: CheckOptions) -> list[CheckRow]:
+        return [tm_row(construction, name, word) for name, word in _tm_words(options)]
+    return run
+
+
+register_suite(CheckSuite(THEOREM, TM_ARM_NAME,
+                          "contrast: TM -> ARM, one record per TM step (context = n + T + 2)",
+                          run_tm_suite(TM_ARM_NAME)))
+register_suite(CheckSuite(THEOREM, TM_APMDM_NAME,
+                          "TM -> AP-MDM, tape in place (context <= n + space + 4)",
+                          run_tm_suite(TM_APMDM_NAME)))

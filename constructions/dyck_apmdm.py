@@ -52,6 +52,7 @@ from theory.dyck import alphabet
 BOS = "BOS"
 EOS = "EOS"
 DRAW_BITS = 64
+SAMPLE_LIMITS = Limits(10_000, 100_000)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,8 @@ class DyckGenerator:
     def next_step(self, canvas: Canvas, draw: int) -> StepOutput:
         """``f(canvas, draw)``: pick the outcome the 64-bit ``draw`` selects, then output it."""
         if isinstance(draw, bool) or not isinstance(draw, int) or not 0 <= draw < 1 << DRAW_BITS:
-            raise InvalidArgumentError(f"draw must be an integer in [0, 2^{DRAW_BITS}), got {draw!r}")
+            raise InvalidArgumentError(
+                f"draw must be an integer in [0, 2^{DRAW_BITS}), got {draw!r}")
         options = self.choices(canvas)
         if not options:
             raise ConstructionError("no step is defined on a finished Dyck canvas")
@@ -195,7 +197,7 @@ def word_of(canvas: Sequence) -> tuple:
     return tuple(canvas[1:-1])
 
 
-def sample(gen: DyckGenerator, seed: int, limits: Limits = Limits(10_000, 100_000)) -> RunResult:
+def sample(gen: DyckGenerator, seed: int, limits: Limits = SAMPLE_LIMITS) -> RunResult:
     """One sampled run of the generator."""
     return sampling_process(gen, seed).run(gen.initial_canvas(), limits)
 

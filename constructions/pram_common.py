@@ -35,6 +35,7 @@ from machines.pram.isa import BINARY_OPS, Op
 HEADER = 6           # t, pid, pc, halted, waddr, wval
 T_, PID, PC, HALTED, WADDR, WVAL = range(HEADER)
 NO_WRITE = -1
+DEFAULT_LIMITS = PRAMLimits()   # the interpreter's defaults, reproduced exactly
 
 Slot = tuple  # tuple[int, ...] of length HEADER + num_registers
 
@@ -76,7 +77,7 @@ class Semantics:
     __slots__ = ("program", "code", "end", "processors", "n", "limits", "registers")
 
     def __init__(self, program: Program, processors: int, n: int,
-                 limits: PRAMLimits = PRAMLimits()):
+                 limits: PRAMLimits = DEFAULT_LIMITS):
         if processors < 1 or n < 0:
             raise InvalidArgumentError(f"need processors >= 1 and n >= 0, got {processors}, {n}")
         self.program = program
@@ -162,7 +163,7 @@ class Semantics:
         return v
 
 
-def check_inputs(inputs: Sequence[int], limits: PRAMLimits = PRAMLimits()) -> tuple[int, ...]:
+def check_inputs(inputs: Sequence[int], limits: PRAMLimits = DEFAULT_LIMITS) -> tuple[int, ...]:
     """The input as a tuple of ints, validated like the interpreter validates it."""
     vals = tuple(inputs)
     for i, v in enumerate(vals):

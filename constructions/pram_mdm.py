@@ -60,7 +60,7 @@ from constructions.pram_common import (
 )
 from machines.errors import ConstructionError, InvalidArgumentError
 from machines.pram import Program, Variant
-from machines.process import GenerationProcess, Limits, Model, StepOutput
+from machines.process import GenerationProcess, Limits, Model, StepOutput, mask_positions
 from machines.tokens import MASK, Canvas
 
 CONSTRUCTION = "pram-mdm"
@@ -137,13 +137,18 @@ class PramToMDM:
                 f"{CONSTRUCTION}: canvas length {len(canvas)} != n + P*T = {self.context}")
 
     def _current_block(self, canvas: Canvas) -> int:
-        """1-based index of the first block whose slots are all MASK."""
+        """1-based index of the first block whose slots are all MASK: the block of the first
+        MASK after the input, which must be entirely masked."""
         P = self.processors
-        for t in range(1, self.time_bound + 1):
-            start = self._pos(t, 0)
-            if all(tok is MASK for tok in canvas[start:start + P]):
-                return t
-        raise ConstructionError(f"{CONSTRUCTION}: no all-mask block left")
+        try:
+            first = canvas.index(MASK, self.n)
+        except ValueError:
+            raise ConstructionError(f"{CONSTRUCTION}: no all-mask block left") from None
+        t = (first - self.n) // P + 1
+        start = self._pos(t, 0)
+        if first != start or any(tok is not MASK for tok in canvas[start:start + P]):
+            raise ConstructionError(f"{CONSTRUCTION}: block {t} is partly filled")
+        return t
 
     def _block_states(self, canvas: Canvas, block: int) -> list[Slot]:
         R = self.program.num_registers
@@ -188,7 +193,7 @@ class PramToMDM:
 
     @staticmethod
     def _keep_masked(canvas: Canvas, fills: dict[int, Slot]) -> frozenset[int]:
-        return frozenset(i for i, tok in enumerate(canvas) if tok is MASK and i not in fills)
+        return frozenset(mask_positions(canvas)).difference(fills)
 
     # -- decoding --------------------------------------------------------------------------------
 

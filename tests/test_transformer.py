@@ -12,7 +12,14 @@ from machines.errors import InvalidArgumentError, PrecisionError, SizeLimitExcee
 from machines.process import GenerationProcess, Limits, Model, StopReason
 from machines.tokens import MASK
 from machines.transformer import (
-    MLP, CompiledTransformer, Head, Layer, TokenCodec, TokenReadout, TransformerSpec, forward,
+    MLP,
+    CompiledTransformer,
+    Head,
+    Layer,
+    TokenCodec,
+    TokenReadout,
+    TransformerSpec,
+    forward,
     transformer_next_step,
 )
 

@@ -71,7 +71,9 @@ def run_suites(suites: list[CheckSuite], options: CheckOptions) -> tuple[list[Ch
         if not got:
             got = [CheckRow(suite.theorem, suite.name, "<suite>", 0, False, {}, {}, 0, False,
                             "suite returned no results")]
-        seconds[suite.name] = time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        for name in {r.construction for r in got}:   # a suite's time, per construction it ran
+            seconds[name] = seconds.get(name, 0.0) + elapsed
         rows.extend(got)
     return rows, seconds
 
@@ -84,14 +86,15 @@ def ratio(measured: int, bound: int) -> float:
 
 def summary(rows: list[CheckRow], seconds: dict[str, float]) -> list[list[str]]:
     table = [["theorem", "construction", "instances", "outputs equal", "max steps/bound",
-              "max context/bound", "other", "seconds", "verdict"]]
+              "max context/bound", "other (max ratio)", "seconds", "verdict"]]
     keys = sorted({(r.theorem, r.construction) for r in rows})
     for theorem, name in keys:
         mine = [r for r in rows if (r.theorem, r.construction) == (theorem, name)]
         metrics = sorted({m for r in mine for m in r.measured})
-        worst = {m: max((ratio(r.measured[m], r.bound.get(m, 0)) for r in mine
-                         if m in r.measured), default=0.0) for m in metrics}
-        other = ", ".join(f"{m} {worst[m]:.2f}" for m in metrics if m not in ("steps", "context"))
+        worst = {m: max((ratio(r.measured[m], r.bound[m]) for r in mine
+                         if m in r.measured and m in r.bound), default=None) for m in metrics}
+        other = ", ".join(f"{m} {_fmt(worst[m])}" for m in metrics
+                          if m not in ("steps", "context"))
         table.append([theorem, name, str(sum(r.instances for r in mine)),
                       "yes" if all(r.outputs_equal for r in mine) else "NO",
                       _fmt(worst.get("steps")), _fmt(worst.get("context")), other or "-",
@@ -101,12 +104,12 @@ def summary(rows: list[CheckRow], seconds: dict[str, float]) -> list[list[str]]:
 
 
 def details(rows: list[CheckRow]) -> list[list[str]]:
-    table = [["theorem", "program", "n", "construction", "steps (bound)", "context (bound)",
+    table = [["program", "n", "theorem", "construction", "steps (bound)", "context (bound)",
               "other (bound)", "ok", "detail"]]
-    for r in sorted(rows, key=lambda r: (r.theorem, r.program, r.n, r.construction)):
+    for r in sorted(rows, key=lambda r: (r.program, r.n, r.theorem, r.construction)):
         other = ", ".join(f"{m} {v} ({r.bound.get(m, '?')})" for m, v in r.measured.items()
                           if m not in ("steps", "context"))
-        table.append([r.theorem, r.program, str(r.n), r.construction,
+        table.append([r.program, str(r.n), r.theorem, r.construction,
                       _pair(r, "steps"), _pair(r, "context"), other or "-",
                       "ok" if r.ok else "FAIL", r.detail])
     return table

@@ -33,7 +33,12 @@ from constructions.efasp.typecheck import check_program
 from machines.errors import CompiledModelMismatch, InvalidEFASPProgramError
 from machines.process import NextStep, StepOutput
 from machines.transformer import (
-    MLP, CompiledTransformer, Head, Layer, TokenReadout, TransformerSpec, forward,
+    MLP,
+    CompiledTransformer,
+    Head,
+    Layer,
+    TokenReadout,
+    TransformerSpec,
     transformer_next_step,
 )
 

@@ -117,8 +117,8 @@ class Program:
 
     @property
     def codec(self) -> TokenCodec:
-        return TokenCodec(tuple(f[0] for f in self.fields), tuple((f[1], f[2]) for f in self.fields),
-                          self.encode, self.decode)
+        return TokenCodec(tuple(f[0] for f in self.fields),
+                          tuple((f[1], f[2]) for f in self.fields), self.encode, self.decode)
 
     def node(self, name: str) -> Node:
         for nd in self.nodes:

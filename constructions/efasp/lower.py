@@ -75,7 +75,8 @@ class Lowering:
 
     def run(self) -> Lowered:
         for nd in self.p.nodes:
-            self.values[nd.name] = getattr(self, "l_" + nd.op)(nd, [self.values[a] for a in nd.args])
+            args = [self.values[a] for a in nd.args]
+            self.values[nd.name] = getattr(self, "l_" + nd.op)(nd, args)
         return Lowered(self.values, self.ops, self.inputs, self.rational)
 
     # --- helpers ---
@@ -88,7 +89,8 @@ class Lowering:
         self.input("position", "one")
         return Affine()
 
-    def gadget(self, dim: str, g: Gadget, note: str, extra: Affine = Affine()) -> Affine:
+    def gadget(self, dim: str, g: Gadget, note: str, extra: Affine | None = None) -> Affine:
+        extra = Affine() if extra is None else extra
         if g.width == 0:
             return extra + g.const
         self.ops.append(GadgetOp(dim, g, note))
@@ -256,15 +258,18 @@ class Lowering:
     def l_seq_min(self, nd: Node, a: list) -> Affine:
         return self._extreme(nd, a, -1)
 
-    def _mean(self, dim: str, nd: Node, x: Affine, w: Affine | None, prefix: bool) -> Affine:
+    def _mean(self, dim: str, nd: Node, x: Affine, w: Affine | None, prefix: bool,
+              over_where: bool = True) -> Affine:
+        """Mean of ``w ? x : 0`` over the where-set (``over_where``) or over all positions."""
         tx = self.typ(nd, 0)
         if w is not None:
             x = self._select(f"{dim}.xw", w, x, tx, Affine(), Type(0, 0),
                              f"{nd.name}: where ? x : 0")
-        score = w if w is not None else Affine()
+        score = w if (w is not None and over_where) else Affine()
         note = (f"{nd.name}: mean of {nd.args[0]}_j over "
                 + ("j <= i" if prefix else "all j")
-                + (f" with {nd.args[1]}_j" if w is not None else ""))
+                + (f" with {nd.args[1]}_j" if w is not None and over_where else "")
+                + (f" (0 where not {nd.args[1]}_j)" if w is not None and not over_where else ""))
         self.head(HeadOp(dim, (Affine(const=1),), (score,), ((dim, x),), True, prefix, note))
         self.rational.add(dim)
         return Affine.dim(dim)
@@ -289,7 +294,7 @@ class Lowering:
 
     def l_seq_sum(self, nd: Node, a: list) -> Affine:
         w = a[1] if nd.params[0] else None
-        mean = self._mean(f"{nd.name}.mean", nd, a[0], w, False)
+        mean = self._mean(f"{nd.name}.mean", nd, a[0], w, False, over_where=False)
         bits = self.bits_of_last()
         tx = self.typ(nd, 0)
         bound = max(_bound(tx), 1)

@@ -14,8 +14,8 @@ from constructions.efasp.lang import COMPARE_OPS, MAX_LOOKUP_DOMAIN, Node, Progr
 from machines.errors import InvalidEFASPProgramError
 
 ARITY = {"token_field": (0, 0), "is_mask": (0, 0), "position": (0, 0), "const": (0, 0),
-         "linear": (0, 64), "compare": (2, 2), "max": (2, 2), "min": (2, 2),
-         "select": (3, 3), "and": (1, 64), "or": (1, 64), "not": (1, 1), "xor": (2, 2),
+         "linear": (0, 1 << 16), "compare": (2, 2), "max": (2, 2), "min": (2, 2),
+         "select": (3, 3), "and": (1, 1 << 16), "or": (1, 1 << 16), "not": (1, 1), "xor": (2, 2),
          "lookup": (1, 1), "mul": (2, 2), "rightmost_match": (3, 4), "seq_max": (1, 2),
          "seq_min": (1, 2), "seq_mean": (1, 2), "seq_sum": (1, 2)}
 

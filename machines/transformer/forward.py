@@ -61,7 +61,8 @@ class ForwardResult:
         if self.mode != "aha":
             return [float(x) for x in self.num[:, t]]
         if self.spec.rational[t]:
-            return [Fraction(int(a), int(b)) for a, b in zip(self.num[:, t], self.den[:, t])]
+            return [Fraction(int(a), int(b))
+                    for a, b in zip(self.num[:, t], self.den[:, t], strict=True)]
         return [int(x) for x in self.num[:, t]]
 
 
@@ -182,19 +183,23 @@ def _mlp(spec: TransformerSpec, li: int, mlp: MLP, num: np.ndarray, den: np.ndar
     int_units = np.flatnonzero(src < 0)
     out = hidden[:, int_units] @ mlp.w2[int_units] + mlp.b2
     _guard_matmul(hidden[:, int_units], mlp.w2[int_units], spec, where + " output")
-    for rdim in np.unique(src[rat_units]):
-        units = np.flatnonzero(src == rdim)
-        g = hidden[:, units] @ mlp.w2[units]
-        _guard_matmul(hidden[:, units], mlp.w2[units], spec, where + " output")
+    order = np.argsort(src[rat_units], kind="stable")
+    groups = np.split(rat_units[order], np.flatnonzero(np.diff(src[rat_units][order])) + 1)
+    for units in groups if rat_units.size else []:
+        rdim = src[units[0]]
+        w2 = mlp.w2[units]
+        cols = np.flatnonzero(np.any(w2 != 0, axis=0))
+        g = hidden[:, units] @ w2[:, cols]
+        _guard_matmul(hidden[:, units], w2[:, cols], spec, where + " output")
         c = den[:, rdim][:, None]
         bad = np.remainder(g, c) != 0
         if bad.any():
             i, t = map(int, np.argwhere(bad)[0])
             raise PrecisionError(
-                f"{where}: output dimension {spec.dim_names[t]!r} at position {i} gets "
+                f"{where}: output dimension {spec.dim_names[cols[t]]!r} at position {i} gets "
                 f"{int(g[i, t])}/{int(c[i, 0])} from rational dimension "
                 f"{spec.dim_names[rdim]!r}: not an integer")
-        out += g / c
+        out[:, cols] += g / c
     return out
 
 

@@ -90,7 +90,7 @@ def build_seq_dyck():
 
 
 def random_dyck(n: int, k: int, rng: random.Random) -> tuple[int, ...]:
-    """Half the time a well-nested word (n even), otherwise one symbol perturbed or a random word."""
+    """Often a well-nested word (n even), sometimes with one symbol changed; else a random word."""
     word: list[int] = []
     if n % 2 == 0 and rng.random() < 0.75:
         stack: list[int] = []

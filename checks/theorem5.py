@@ -1,0 +1,182 @@
+"""Checker for Theorem 5: the pair-insertion AP-MDM's support is exactly two-sided Dyck-k.
+
+Rows (all in the :class:`~checks.registry.CheckRow` shape):
+
+* ``support`` rows, one per (k, even length n): the explorer applies g to every random
+  outcome of every reachable canvas; the words of length n it reaches must equal the members
+  of length n from the independent enumerator (:func:`theory.dyck.enumerate_members`).
+  measured/bound: ``steps`` and ``context`` (most over all runs reaching a word of length n,
+  against :mod:`theory.theorem5`), ``words`` (reached vs language size).
+* ``sampling`` rows: seeded runs of the stochastic process through
+  :class:`~machines.process.GenerationProcess`; every sampled word must be a member, stop
+  by EOS, and meet its own steps/context bound.
+* ``counts`` rows: member counts per length from four independent methods (tree walk, brute
+  force filter on small lengths, depth transfer matrix, Kesten's generating function).
+* ``arm-illustration`` rows: first length at which a fixed-depth ARM stop rule disagrees
+  with membership, against the predicted length (an illustration, not a proof).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
+from constructions.arm_dyck_illustration import (
+    BalancedCountRule,
+    RoundReductionRule,
+    StopRule,
+    first_failure,
+)
+from constructions.dyck_apmdm import DyckGenerator, explore, sample, word_of
+from machines.errors import ApmdmError
+from machines.process import Limits, StopReason
+from theory import theorem5
+from theory.dyck import (
+    count_by_generating_function,
+    count_by_transfer,
+    enumerate_by_filter,
+    enumerate_members,
+    is_member,
+)
+
+THEOREM = "5"
+
+# (k, max length) explored exhaustively; quick variant for the test suite.
+DEFAULT_SUPPORT = ((2, 10), (3, 8))
+QUICK_SUPPORT = ((2, 8), (3, 4))
+DEFAULT_SAMPLES = 300
+QUICK_SAMPLES = 60
+SAMPLE_MAX_LENGTH = 24
+
+
+def check_support(gen: DyckGenerator, max_length: int) -> list[CheckRow]:
+    """One row per even length 0..max_length: reached words == language words."""
+    exp = explore(gen, max_length)
+    rows = []
+    for n in range(0, max_length + 1, 2):
+        language = set(enumerate_members(gen.k, n))
+        reached = {w for w in exp.words if len(w) == n}
+        odd = {w for w in exp.words if len(w) % 2} if n == max_length else set()
+        non_members = {w for w in reached | odd if not is_member(w, gen.k)}
+        missed = language - reached
+        measured = {"steps": exp.steps_by_length.get(n, 0),
+                    "context": exp.context_by_length.get(n, 0), "words": len(reached)}
+        bound = {"steps": theorem5.steps_bound(n), "context": theorem5.context_bound(n),
+                 "words": len(language)}
+        equal = reached == language and not odd
+        ok = equal and all(measured[m] <= bound[m] for m in bound)
+        detail = (f"reached {len(reached)} / language {len(language)}; "
+                  f"non-members {len(non_members)}, missed {len(missed)}")
+        if non_members:
+            detail += f"; e.g. non-member {min(non_members)}"
+        if missed:
+            detail += f"; e.g. missed {min(missed)}"
+        if n == max_length:
+            detail += f"; {exp.transitions} g-steps over {exp.canvases} canvases"
+        rows.append(CheckRow(THEOREM, "dyck-pair-insertion:support", f"dyck-{gen.k}", n, ok,
+                             measured, bound, instances=len(language), outputs_equal=equal,
+                             detail=detail))
+    return rows
+
+
+def check_sampling(gen: DyckGenerator, samples: int, seed: int) -> CheckRow:
+    """Seeded runs: every sampled word is a member and meets its bounds."""
+    limits = Limits(max_steps=theorem5.steps_bound(SAMPLE_MAX_LENGTH) + 1,
+                    max_context=theorem5.context_bound(SAMPLE_MAX_LENGTH))
+    capped = replace(gen, max_length=SAMPLE_MAX_LENGTH)
+    bad: list[str] = []
+    max_steps = max_ctx = longest = 0
+    lengths: dict[int, int] = {}
+    for s in range(seed, seed + samples):
+        try:
+            res = sample(capped, s, limits)
+        except ApmdmError as exc:
+            bad.append(f"seed {s}: {exc}")
+            continue
+        if res.stop is not StopReason.EOS:
+            bad.append(f"seed {s}: stopped by {res.stop.value}")
+            continue
+        w = word_of(res.final)
+        n = len(w)
+        lengths[n] = lengths.get(n, 0) + 1
+        if not is_member(w, gen.k):
+            bad.append(f"seed {s}: non-member {w}")
+            continue
+        if (res.counters.steps > theorem5.steps_bound(n)
+                or res.counters.max_context > theorem5.context_bound(n)):
+            bad.append(f"seed {s}: length {n} took {res.counters.steps} steps, "
+                       f"context {res.counters.max_context}")
+        max_steps = max(max_steps, res.counters.steps)
+        max_ctx = max(max_ctx, res.counters.max_context)
+        longest = max(longest, n)
+    measured = {"steps": max_steps, "context": max_ctx, "nonmembers": len(bad)}
+    bound = {"steps": theorem5.steps_bound(longest), "context": theorem5.context_bound(longest),
+             "nonmembers": 0}
+    hist = ", ".join(f"{n}:{c}" for n, c in sorted(lengths.items()))
+    detail = f"seeds {seed}..{seed + samples - 1}; lengths {{{hist}}}"
+    if bad:
+        detail = f"{len(bad)} bad samples, first: {bad[0]}; " + detail
+    return CheckRow(THEOREM, "dyck-pair-insertion:sampling", f"dyck-{gen.k}", longest,
+                    not bad, measured, bound, instances=samples, outputs_equal=not bad,
+                    detail=detail)
+
+
+def check_counts(k: int, max_length: int, brute_max: int) -> CheckRow:
+    """Member counts per length agree across four independent methods."""
+    series = count_by_generating_function(k, max_length)
+    per_length = []
+    equal = True
+    for n in range(0, max_length + 1, 2):
+        walk = sum(1 for _ in enumerate_members(k, n))
+        transfer = count_by_transfer(k, n)
+        counts = {walk, transfer, series[n]}
+        if n <= brute_max:
+            counts.add(sum(1 for _ in enumerate_by_filter(k, n)))
+        equal &= len(counts) == 1
+        per_length.append(f"{n}:{walk}" if len(counts) == 1 else f"{n}:{sorted(counts)}!")
+    detail = ("counts " + " ".join(per_length)
+              + f" (tree walk = transfer = Kesten series; brute force up to n={brute_max})")
+    return CheckRow(THEOREM, "dyck-enumerator:counts", f"dyck-{k}", max_length, equal,
+                    {}, {}, instances=max_length // 2 + 1, outputs_equal=equal, detail=detail)
+
+
+def check_arm_rule(rule: StopRule, k: int, search_to: int) -> CheckRow:
+    """ILLUSTRATION: the first length where a fixed-depth ARM stop rule fails."""
+    predicted = rule.predicted_first_failure(k)
+    found = first_failure(rule, k, search_to)
+    equal = found.length == predicted
+    measured = {"first_failure_length": found.length if found.length is not None else 0}
+    bound = {"first_failure_length": predicted if predicted is not None else 0}
+    detail = (f"illustration, not a proof: {found.kind}"
+              + (f" at length {found.length}, witness {found.witness}" if found.witness else "")
+              + f"; predicted {predicted}; {found.words_checked} words scanned")
+    return CheckRow(THEOREM, "arm-stop-rule:illustration", f"{rule.name}/dyck-{k}",
+                    found.length or 0, equal, measured, bound, instances=found.words_checked,
+                    outputs_equal=equal, detail=detail)
+
+
+def run_suite(options: CheckOptions,
+              make_generator: Callable[[int], DyckGenerator] = lambda k: DyckGenerator(k)
+              ) -> list[CheckRow]:
+    support = QUICK_SUPPORT if options.quick else DEFAULT_SUPPORT
+    rows: list[CheckRow] = []
+    for k, max_length in support:
+        rows.extend(check_support(make_generator(k), max_length))
+    samples = QUICK_SAMPLES if options.quick else DEFAULT_SAMPLES
+    rows.append(check_sampling(make_generator(2), samples, options.seed))
+    rows.append(check_sampling(make_generator(3), samples // 2, options.seed))
+    rows.append(check_counts(2, 10 if options.quick else 12, 8))
+    rows.append(check_counts(3, 8 if options.quick else 10, 6))
+    depths = (1, 2) if options.quick else (1, 2, 3)
+    for rule in (BalancedCountRule(), *(RoundReductionRule(d) for d in depths)):
+        predicted = rule.predicted_first_failure(2)
+        rows.append(check_arm_rule(rule, 2, predicted + 2 if predicted else 8))
+    return rows
+
+
+SUITE = register_suite(CheckSuite(
+    THEOREM, "dyck-support",
+    "pair-insertion AP-MDM: reachable words == two-sided Dyck-k (exhaustive), samples are "
+    "members, counts cross-checked; ARM stop-rule illustration",
+    run_suite))

@@ -1,0 +1,70 @@
+"""Theorem 5: the two-sided Dyck-k language is exactly the support of a stochastic AP-MDM.
+
+Statement [paper]: for k ≥ 2 there is a stochastic AP-MDM whose support (the set of outputs
+it produces with positive probability) is exactly the two-sided Dyck-k language, while any
+fixed ARM fails to have that support beyond some length (membership is the word problem of
+the free group, NC¹-hard; a constant-depth transformer step is in TC⁰).
+
+Our reconstruction [decision] (see :mod:`constructions.dyck_apmdm`): pair insertion in rounds
+of 3 g-steps (open a gap, double the mask, fill with x, x⁻¹) and one final step writing EOS
+into the end slot. For a word of length n = 2m this gives, exactly,
+
+* steps   = 3·m + 1 = (3/2)·n + 1,
+* context = n + 2 (BOS, the word, the end slot).
+
+The ARM side is an illustration (:mod:`constructions.arm_dyck_illustration`): a stop rule of
+``depth`` cancellation rounds fails first at length 2·depth + 2.
+
+Pure: only sympy.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+n = sympy.Symbol("n", integer=True, nonnegative=True)
+depth = sympy.Symbol("d", integer=True, nonnegative=True)
+
+STATEMENT = (
+    "For k >= 2 some stochastic AP-MDM has support exactly the two-sided Dyck-k language; "
+    "any fixed ARM fails to cover it beyond some length (NC1-hardness of the word problem "
+    "vs TC0 constant-depth transformers)."
+)
+RECONSTRUCTION = (
+    "Generator: rounds of 3 g-steps (insert one mask at a random gap; keep it masked and insert "
+    "a second; fill the pair with a random x, x^-1), then one step writing EOS. Randomness is an "
+    "explicit seeded draw given to f(canvas, draw). ARM side: fixed-depth stop rules, an "
+    "illustration only."
+)
+
+STEPS_A = sympy.Rational(3, 2)
+STEPS_B = sympy.Integer(1)
+CONTEXT_C = sympy.Integer(1)
+CONTEXT_D = sympy.Integer(2)
+
+STEPS_BOUND = STEPS_A * n + STEPS_B          # steps to generate a word of length n
+CONTEXT_BOUND = CONTEXT_C * n + CONTEXT_D    # largest canvas on the way
+ROUND_RULE_FIRST_FAILURE = 2 * depth + 2     # first length a depth-d round rule misses
+
+
+def _eval(expr: sympy.Expr, **values: int) -> int:
+    out = expr.subs({sympy.Symbol(k, integer=True, nonnegative=True): v
+                     for k, v in values.items()})
+    if not out.is_integer:
+        raise ValueError(f"bound {expr} is not an integer at {values}")
+    return int(out)
+
+
+def steps_bound(length: int) -> int:
+    """Steps the pair-insertion generator takes for a word of even ``length``."""
+    if length % 2:
+        raise ValueError(f"Dyck words have even length, got {length}")
+    return _eval(STEPS_BOUND, n=length)
+
+
+def context_bound(length: int) -> int:
+    return _eval(CONTEXT_BOUND, n=length)
+
+
+def round_rule_first_failure(d: int) -> int:
+    return _eval(ROUND_RULE_FIRST_FAILURE, d=d)
