@@ -89,3 +89,33 @@ def register_tm_targets() -> None:
 
 
 register_tm_targets()
+
+
+def pram_file_run(path: str, model: str, inputs: tuple[int, ...],
+                  variant: str | None = None) -> TraceableRun:
+    """A user's own PRAM program (assembly file) compiled to ``model`` on ``inputs``.
+
+    The program is first run on the interpreter; the MDM is compiled with the measured T and
+    the AP-MDM with the measured memory span S (a user file declares no bounds), and the step
+    limits are the theorem's bounds at those values.
+    """
+    from machines.pram import PRAM, Variant
+    from machines.pram.assembly import load_program_file
+
+    program = load_program_file(path)
+    chosen = Variant.parse(variant) if variant else Variant.CRCW_PRIORITY
+    ref = PRAM(program, chosen).run(inputs)
+    t, span = ref.counters.time, ref.counters.memory_span
+    if model == "mdm":
+        con = compile_mdm(program, len(inputs), t, chosen)
+        limits = con.limits()
+    elif model == "apmdm":
+        con = compile_apmdm(program, len(inputs), max(span, len(inputs), 1), chosen)
+        limits = con.limits(t)
+    else:
+        con = compile_arm(program, len(inputs), chosen)
+        limits = con.limits(t)
+    params = dict(con.parameters(), file=str(path), inputs=list(inputs), pram_time=t,
+                  pram_span=span)
+    return TraceableRun(con.process(), con.initial_canvas(inputs), limits,
+                        con.process().name, params, con.vocabulary())

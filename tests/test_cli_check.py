@@ -67,3 +67,20 @@ def test_trace_unknown_target_lists_targets(capsys):
     assert main(["trace", "no-such-program", "--model", "mdm", "-o", "x.jsonl"]) == 2
     err = capsys.readouterr().err
     assert "unknown trace target 'no-such-program'" in err and "available" in err
+
+
+def test_trace_compiles_a_users_own_pram_file(tmp_path) -> None:
+    from pathlib import Path
+
+    from checks.cli import main
+    from machines.trace import read_trace
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "pram" / "double.pram"
+    for model in ("mdm", "ap-mdm", "arm"):
+        out = tmp_path / f"{model}.jsonl"
+        assert main(["trace", str(example), "--model", model, "--input", "3,1,4,1",
+                     "-o", str(out)]) == 0
+        trace = read_trace(out)
+        assert trace.stop.halted
+    assert main(["trace", str(example), "--model", "mdm", "-o", str(tmp_path / "x")]) == 2
+    assert not (tmp_path / "x").exists()

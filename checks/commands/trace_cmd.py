@@ -18,10 +18,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("trace", help="record a construction's generation trace (JSON Lines)",
                        description="Run a registered construction (e.g. a library PRAM program "
                                    "compiled to mdm, apmdm or arm) and write its trace.")
-    p.add_argument("target", nargs="?", help="what to trace (omit or 'list' to list targets)")
+    p.add_argument("target", nargs="?",
+                   help="what to trace: a registered target (omit or 'list' to list them) or "
+                        "a PRAM assembly file (*.pram) of your own, with --input")
     p.add_argument("--model", help="model / construction to use (see the target's models)")
     p.add_argument("--n", type=int, default=8, help="size parameter (default 8)")
     p.add_argument("--seed", type=int, default=0, help="seed for the input (default 0)")
+    p.add_argument("--input", help="for a .pram file: comma-separated integers, e.g. 3,1,4,1")
+    p.add_argument("--variant", help="for a .pram file: PRAM variant (default crcw-priority)")
     p.add_argument("-o", "--output", help="trace file to write")
     p.set_defaults(handler=run)
 
@@ -42,10 +46,13 @@ def lookup(targets: dict[str, TraceTarget], name: str, model: str | None) -> tup
         if len(target.models) != 1:
             raise InvalidArgumentError(f"{name}: choose --model from {', '.join(target.models)}")
         model = target.models[0]
-    if model not in target.models:
+    # Model names are matched without case or hyphens, so "ap-mdm" and "apmdm" both work.
+    spelled = {m.replace("-", "").lower(): m for m in target.models}
+    key = model.replace("-", "").lower()
+    if key not in spelled:
         raise InvalidArgumentError(f"{name}: unknown model {model!r} "
                                    f"(choose from {', '.join(target.models)})")
-    return target, model
+    return target, spelled[key]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,15 +62,33 @@ def run(args: argparse.Namespace) -> int:
     if args.target in (None, "list"):
         print(describe(targets))
         return 0
-    target, model = lookup(targets, args.target, args.model)
     if not args.output:
         raise InvalidArgumentError("give the trace file with -o FILE")
-    built = target.build(model, args.n, args.seed)
+    if args.target.endswith(".pram"):
+        built, name = _pram_file(args), args.target
+    else:
+        target, model = lookup(targets, args.target, args.model)
+        built, name = target.build(model, args.n, args.seed), target.name
     trace = record_trace(built.process, built.canvas, built.limits, built.construction,
                          built.parameters, built.vocabulary)
     write_trace(trace, args.output)
     c = trace.counters
-    print(f"{args.output}: {built.construction} on {target.name} (n={args.n}, seed={args.seed}): "
+    where = (f"input of length {len(built.parameters.get('inputs', []))}"
+             if args.target.endswith(".pram") else f"n={args.n}, seed={args.seed}")
+    print(f"{args.output}: {built.construction} on {name} ({where}): "
           f"{c.steps} steps, context {c.initial_context} -> max {c.max_context}, "
           f"stop {trace.stop.value}")
     return 0
+
+
+def _pram_file(args: argparse.Namespace):
+    """Build the run for a user's own PRAM assembly file."""
+    from checks.commands.run_pram_cmd import parse_input_list
+    from checks.pram_traces import PRAM_MODELS, pram_file_run
+
+    if args.input is None:
+        raise InvalidArgumentError(f"{args.target}: give the program's input with --input 3,1,4")
+    model = (args.model or "").replace("-", "").lower()
+    if model not in PRAM_MODELS:
+        raise InvalidArgumentError(f"{args.target}: choose --model from {', '.join(PRAM_MODELS)}")
+    return pram_file_run(args.target, model, parse_input_list(args.input), args.variant)
