@@ -30,7 +30,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from machines.errors import ApmdmError, InvalidArgumentError, MalformedTraceError
+from machines.errors import ApmdmError, InvalidArgumentError
+from machines.jsonl import JsonLinesValidator
 from machines.process import (
     GenerationProcess,
     Limits,
@@ -46,7 +47,6 @@ from machines.process import (
 from machines.tokens import (
     MASK,
     Canvas,
-    canvas_from_json,
     canvas_to_json,
     token_from_json,
     token_to_json,
@@ -260,45 +260,14 @@ def write_trace(trace: Trace, path: str | os.PathLike) -> None:
 # --- reading and validation ------------------------------------------------------------------
 
 
-class _Reader:
+class _Reader(JsonLinesValidator):
     """Parses and validates one trace file; every error names the file and the line."""
-
-    def __init__(self, path: str):
-        self.path = path
-
-    def fail(self, line: int | None, message: str) -> MalformedTraceError:
-        return MalformedTraceError(message, self.path, line)
-
-    def load(self, lineno: int, text: str) -> dict:
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise self.fail(lineno, f"malformed JSON: {exc.msg} at column {exc.colno}") from None
-        except RecursionError:
-            raise self.fail(lineno, "malformed JSON: nested too deeply") from None
-        if not isinstance(obj, dict):
-            raise self.fail(lineno, f"expected a JSON object, got {type(obj).__name__}")
-        return obj
-
-    def keys(self, lineno: int, obj: dict, expected: tuple[str, ...], what: str) -> None:
-        missing = [k for k in expected if k not in obj]
-        extra = sorted(k for k in obj if k not in expected)
-        if missing:
-            raise self.fail(lineno, f"{what}: missing field {missing[0]!r}")
-        if extra:
-            raise self.fail(lineno, f"{what}: unknown field {extra[0]!r}")
 
     def integer(self, lineno: int, value: Any, field: str, minimum: int = 0) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.fail(lineno, f"field {field!r} must be an integer >= {minimum}, "
                                     f"got {value!r}")
         return value
-
-    def canvas(self, lineno: int, value: Any, field: str) -> Canvas:
-        try:
-            return canvas_from_json(value)
-        except InvalidArgumentError as exc:
-            raise self.fail(lineno, f"field {field!r}: {exc}") from None
 
     def positions(self, lineno: int, value: Any, field: str, n: int) -> tuple[int, ...]:
         if not isinstance(value, list):

@@ -36,7 +36,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from machines.errors import ApmdmError, InvalidArgumentError, MalformedTraceError
+from machines.errors import ApmdmError, InvalidArgumentError
+from machines.jsonl import JsonLinesValidator
 from machines.process import (
     GenerationProcess,
     Limits,
@@ -44,7 +45,7 @@ from machines.process import (
     StopReason,
     apply_transition,
 )
-from machines.tokens import MASK, Canvas, canvas_from_json, canvas_to_json, token_to_json
+from machines.tokens import MASK, Canvas, canvas_to_json, token_to_json
 
 FORMAT_NAME = "apmdm-transitions"
 FORMAT_VERSION = 1
@@ -202,33 +203,8 @@ class _Inconsistent(Exception):
     pass
 
 
-class _Parser:
+class _Parser(JsonLinesValidator):
     """Structural checks for one file; each failure names the file and the line."""
-
-    def __init__(self, path: str):
-        self.path = path
-
-    def fail(self, line: int | None, message: str) -> MalformedTraceError:
-        return MalformedTraceError(message, self.path, line)
-
-    def load(self, lineno: int, text: str) -> dict:
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise self.fail(lineno, f"malformed JSON: {exc.msg} at column {exc.colno}") from None
-        except RecursionError:
-            raise self.fail(lineno, "malformed JSON: nested too deeply") from None
-        if not isinstance(obj, dict):
-            raise self.fail(lineno, f"expected a JSON object, got {type(obj).__name__}")
-        return obj
-
-    def keys(self, lineno: int, obj: dict, expected: tuple[str, ...], what: str) -> None:
-        missing = [k for k in expected if k not in obj]
-        if missing:
-            raise self.fail(lineno, f"{what}: missing field {missing[0]!r}")
-        extra = sorted(k for k in obj if k not in expected)
-        if extra:
-            raise self.fail(lineno, f"{what}: unknown field {extra[0]!r}")
 
     def header(self, obj: dict) -> None:
         if obj.get("format") != FORMAT_NAME:
@@ -242,12 +218,6 @@ class _Parser:
                 raise self.fail(1, f"field {key!r} must be a string")
         if not isinstance(obj["parameters"], dict):
             raise self.fail(1, "field 'parameters' must be an object")
-
-    def canvas(self, lineno: int, value: Any, field: str) -> Canvas:
-        try:
-            return canvas_from_json(value)
-        except InvalidArgumentError as exc:
-            raise self.fail(lineno, f"field {field!r}: {exc}") from None
 
     def positions(self, lineno: int, value: Any, field: str, n: int) -> tuple[int, ...]:
         if not isinstance(value, list) or any(
