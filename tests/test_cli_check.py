@@ -8,7 +8,6 @@ import pytest
 
 from checks.cli import main
 from checks.commands.check_cmd import run_suites, to_json
-from checks.pram_cases import library_programs
 from checks.registry import CheckOptions, CheckRow, CheckSuite
 from machines.trace import read_trace
 
@@ -51,7 +50,6 @@ def test_failing_suite_gives_exit_status_1():
     assert "suite crashed: ZeroDivisionError" in rows[1].detail
 
 
-@pytest.mark.skipif(not library_programs(), reason="the PRAM program library is not available")
 @pytest.mark.parametrize("model", ["mdm", "apmdm", "arm"])
 def test_trace_writes_a_valid_trace(tmp_path, capsys, model):
     path = tmp_path / "t.jsonl"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from checks.registry import CheckOptions
 from checks.tasks import mincut_rows
 from constructions.tasks.mincut import (
-    DONE,
+    HEADER_CUT,
     MINCUT_PROCESS,
     instance_from_edges,
     instance_from_networkx,
@@ -64,7 +64,7 @@ def test_final_canvas_is_the_graph_minus_the_cut():
     r = MINCUT_PROCESS.run(mincut_canvas(inst), mincut_limits(inst))
     left = read_mincut_canvas(r.final)
     assert left is not None and len(left) == 3
-    expected = (DONE,) + mincut_canvas(instance_from_edges(left, 0, 3, n=4))[1:]
+    expected = (HEADER_CUT,) + mincut_canvas(instance_from_edges(left, 0, 3, n=4))[1:]
     assert r.final == expected
 
 

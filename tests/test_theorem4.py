@@ -112,7 +112,6 @@ def _cheap(name, n):
     return (b.memory + 2 * b.processors) * b.time <= 150_000
 
 
-@pytest.mark.skipif(not LIB_CASES, reason="the PRAM program library is not available")
 @pytest.mark.parametrize("name,n", [c for c in LIB_CASES if _cheap(*c)])
 def test_library_programs_agree(name, n):
     row = check_apmdm([_lib_case(name, n)])[0]

@@ -56,7 +56,7 @@ from machines.errors import InvalidArgumentError
 from machines.process import GenerationProcess, Limits, Model, StepOutput
 from machines.tokens import MASK, Canvas
 
-TODO, DONE = "graph", "cut"
+HEADER_GRAPH, HEADER_CUT = "graph", "cut"
 UNREACHED = "-"
 _NOOP = StepOutput({})
 
@@ -128,7 +128,7 @@ def instance_from_networkx(graph: nx.Graph, s: Any, t: Any) -> MinCutInstance:
 
 
 def mincut_canvas(inst: MinCutInstance) -> Canvas:
-    return ((TODO, ("s", inst.s), ("t", inst.t))
+    return ((HEADER_GRAPH, ("s", inst.s), ("t", inst.t))
             + tuple(("v", i) for i in range(inst.n))
             + tuple(("e", u, v) for u, v in inst.edges))
 
@@ -187,14 +187,14 @@ def mincut_next_step(canvas: Canvas) -> StepOutput:
     """f for min-cut editing: a pure function of the canvas (schedule in the module docstring)."""
     if canvas and canvas[0] is MASK:  # cleanup 2
         masks = frozenset(i for i in range(1, len(canvas)) if canvas[i] is MASK)
-        return StepOutput({0: DONE}, delete=masks)
+        return StepOutput({0: HEADER_CUT}, delete=masks)
     lay = _Layout(canvas)
     has_mask = MASK in canvas
     if not lay.slotted:
-        if canvas[0] == TODO and not has_mask:
+        if canvas[0] == HEADER_GRAPH and not has_mask:
             items = frozenset(range(3, len(canvas)))
             return StepOutput({}, insert=items)
-        if canvas[0] == DONE and not has_mask:
+        if canvas[0] == HEADER_CUT and not has_mask:
             return _NOOP
         raise InvalidArgumentError("plain min-cut canvas in an unknown state")
     if has_mask:
@@ -282,7 +282,7 @@ def mincut_limits(inst: MinCutInstance) -> Limits:
 
 def read_mincut_canvas(canvas: Sequence) -> tuple[tuple[int, int], ...] | None:
     """The edges left on a final canvas (``None`` if it is not a finished plain canvas)."""
-    if not canvas or canvas[0] != DONE or MASK in canvas:
+    if not canvas or canvas[0] != HEADER_CUT or MASK in canvas:
         return None
     try:
         lay = _Layout(tuple(canvas))
