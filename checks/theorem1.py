@@ -88,6 +88,9 @@ def _arm_affordable(case: PramCase, budget: int) -> bool:
 
 
 def run_mdm_suite(options: CheckOptions) -> list[CheckRow]:
+    if options.compiled:   # `apmdm check --compiled`: the compiled transformer is f
+        from checks.compiled import run_compiled_suite
+        return run_compiled_suite(THEOREM, options)
     budget = MDM_BUDGET_QUICK if options.quick else MDM_BUDGET
     cases = [c for c in library_cases(sweep_sizes(options), options.seed)
              if _mdm_affordable(c, budget)]

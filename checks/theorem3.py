@@ -109,6 +109,7 @@ class Theorem3Result:
     order_equal: bool
     ao_final: Canvas
     decoded_final: Canvas
+    layer_bound: int = EXTRA_LAYERS  # COMPILED_EXTRA_LAYERS for measured compiled models
 
     @property
     def measured(self) -> dict[str, int]:
@@ -123,7 +124,7 @@ class Theorem3Result:
         return {
             "steps": steps_bound(self.ao_steps),
             "context": context_bound(self.size),
-            "layers": EXTRA_LAYERS,
+            "layers": self.layer_bound,
         }
 
     @property
@@ -247,6 +248,9 @@ def run_suite(options: CheckOptions) -> list[CheckRow]:
                 detail=res.failure or f"function level; S <= {max_size}, layers = planned k",
             )
         )
+    from checks.theorem3_compiled import compiled_rows  # imports this module
+
+    rows += compiled_rows(options)
     model = left_to_right_mdm()
     res = check_instance(AOInstance(transformer_next_step(model), masked_canvas(16)))
     rows.append(

@@ -61,6 +61,9 @@ def _cost(case: PramCase) -> int:
 
 
 def run_apmdm_suite(options: CheckOptions) -> list[CheckRow]:
+    if options.compiled:   # `apmdm check --compiled`: the compiled transformer is f
+        from checks.compiled import run_compiled_suite
+        return run_compiled_suite(THEOREM, options)
     budget = APMDM_BUDGET_QUICK if options.quick else APMDM_BUDGET
     cases = [c for c in library_cases(sweep_sizes(options), options.seed)
              if _cost(c) <= budget]

@@ -28,6 +28,13 @@ Constants (derived from the construction, not fitted):
   b: every record slot finds whether it is the leftmost masked slot by attending to the
   masked record slots with the least index, and its MLP assembles the record token).
   So ``k = 3``.
+* transformer level (:mod:`constructions.ao_to_masked_arm_compiled`, built from weights):
+  ``k = 2`` (:data:`COMPILED_EXTRA_LAYERS`). The canvas region holds (position, token)
+  cells, so the rebuild is one exact-match head whose outputs are the rebuilt token
+  features (AO heads reading tokens move one layer later, AO gadgets do not move); the
+  decision head sits one layer after the AO remask bit; the leftmost-slot and EOS logic
+  run in parallel with the rebuild. The checker measures the depth difference of the two
+  compiled transformers and holds it against ``k``.
 """
 
 from __future__ import annotations
@@ -41,6 +48,11 @@ T_AO = sympy.Symbol("T_ao", nonnegative=True, integer=True)
 
 CONTEXT_FACTOR = 2
 EXTRA_LAYERS = 3
+# Transformer level (constructions.ao_to_masked_arm_compiled): the rebuild head delays the
+# AO program's token-reading heads by one layer and the decision/log head adds one layer
+# after the AO remask bit, so compiled depth <= AO depth + 2. Checked against the measured
+# difference of compiled depths.
+COMPILED_EXTRA_LAYERS = 2
 STEP_OVERHEAD = 1
 
 STATEMENT = (

@@ -47,6 +47,16 @@ def _eval(nd: Node, args: list[list], fields: list, names: list[str], n: int) ->
     if op == "token_field":
         k = 1 + names.index(p[0])
         return [row[k] for row in fields]
+    if op == "token_field_sq":
+        k = 1 + names.index(p[0])
+        return [row[k] ** 2 for row in fields]
+    if op == "token_field_bit":
+        k = 1 + names.index(p[0])
+        return [(row[k] >> p[1]) & 1 for row in fields]
+    if op == "position_div":
+        return [(j - p[1]) // p[0] for j in rng]
+    if op == "position_mod":
+        return [(j - p[1]) % p[0] for j in rng]
     if op == "is_mask":
         return [row[0] for row in fields]
     if op == "position":
@@ -86,8 +96,14 @@ def _where(nd: Node, args: list[list], k: int, n: int) -> list[int]:
 def _eval_aggregate(nd: Node, args: list[list], n: int) -> list:
     op, p = nd.op, nd.params
     if op == "rightmost_match":
+        if len(p) > 2 and p[2]:
+            bad = [j for j in range(n) if args[-1][j] != args[1][j] ** 2]
+            if bad:
+                raise InvalidEFASPProgramError(
+                    f"node {nd.name!r}: key_sq {args[-1][bad[0]]} != key^2 = "
+                    f"{args[1][bad[0]] ** 2} at position {bad[0]}")
         last: dict[int, int] = {}
-        for j in _where(nd, args, 3, n):
+        for j in (range(n) if not p[1] else [j for j in range(n) if args[3][j]]):
             last[args[1][j]] = j
         q, v = args[0], args[2]
         return [v[last[q[i]]] if q[i] in last else p[0] for i in range(n)]

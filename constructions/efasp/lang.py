@@ -5,7 +5,9 @@ is our definition. A *program* is a list of named nodes; every node is a feature
 value per canvas position, computed from the canvas only:
 
 * inputs: ``token_field(F)`` (an integer field of the token, 0 at MASK), ``is_mask()``,
-  ``position()`` (0-based, re-encoded each step), ``const(c)``;
+  ``position()`` (0-based, re-encoded each step), ``const(c)``; also
+  ``token_field_bit(F, b)`` (bit b of a field, two's complement) and
+  ``position_div(K, O)`` / ``position_mod(K, O)`` (block index and slot of a blocked layout);
 * local maps (compiled to exact ReLU MLPs): ``linear`` (add, subtract, scale by an
   integer, add a constant: free, they fold into the next linear map), ``compare``
   (``< <= > >= == !=``), ``max``, ``min``, ``select``, ``and``/``or``/``not``/``xor``,
@@ -159,6 +161,24 @@ class Program:
     def position(self, name: str | None = None) -> Feature:
         return self._add("position", (), (), name)
 
+    def token_field_sq(self, field_name: str, name: str | None = None) -> Feature:
+        """The square of a token field (an embedding feature, ``field_sq:F``)."""
+        return self._add("token_field_sq", (), (field_name,), name)
+
+    def token_field_bit(self, field_name: str, bit: int, name: str | None = None) -> Feature:
+        """Bit ``bit`` of a token field in two's complement (``(v >> bit) & 1``; 0 at MASK):
+        an embedding feature, like ``field_sq``."""
+        return self._add("token_field_bit", (), (field_name, bit), name)
+
+    def position_div(self, k: int, offset: int = 0, name: str | None = None) -> Feature:
+        """``floor((j - offset) / k)``: the block index of a layout of blocks of ``k``
+        positions starting at ``offset`` (a position-encoding feature)."""
+        return self._add("position_div", (), (k, offset), name)
+
+    def position_mod(self, k: int, offset: int = 0, name: str | None = None) -> Feature:
+        """``(j - offset) mod k``: the slot inside that block (a position-encoding feature)."""
+        return self._add("position_mod", (), (k, offset), name)
+
     def const(self, value: int, name: str | None = None) -> Feature:
         return self._add("const", (), (value,), name)
 
@@ -207,9 +227,16 @@ class Program:
     # --- aggregations -----------------------------------------------------------------
 
     def rightmost_match(self, query: Any, key: Any, value: Any, where: Any = None,
-                        default: int = 0, name: str | None = None) -> Feature:
+                        default: int = 0, name: str | None = None,
+                        key_sq: Any = None) -> Feature:
+        """``key_sq`` (optional): a feature equal to ``key**2`` at every position (the
+        evaluator checks it), used for the score instead of a key-square lookup gadget; e.g.
+        an affine form of embedding features when the key is an affine map of a field."""
         args = (query, key, value) + ((where,) if where is not None else ())
-        return self._add("rightmost_match", args, (default, where is not None), name)
+        if key_sq is None:
+            return self._add("rightmost_match", args, (default, where is not None), name)
+        return self._add("rightmost_match", args + (key_sq,), (default, where is not None, True),
+                         name)
 
     def seq_max(self, x: Any, where: Any = None, default: int = 0,
                 name: str | None = None) -> Feature:

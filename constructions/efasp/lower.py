@@ -107,6 +107,18 @@ class Lowering:
     def l_token_field(self, nd: Node, a: list) -> Affine:
         return self.input("token", f"field:{nd.params[0]}")
 
+    def l_token_field_sq(self, nd: Node, a: list) -> Affine:
+        return self.input("token", f"field_sq:{nd.params[0]}")
+
+    def l_token_field_bit(self, nd: Node, a: list) -> Affine:
+        return self.input("token", f"field_bit:{nd.params[0]}:{nd.params[1]}")
+
+    def l_position_div(self, nd: Node, a: list) -> Affine:
+        return self.input("position", f"pos_div:{nd.params[0]}:{nd.params[1]}")
+
+    def l_position_mod(self, nd: Node, a: list) -> Affine:
+        return self.input("position", f"pos_mod:{nd.params[0]}:{nd.params[1]}")
+
     def l_is_mask(self, nd: Node, a: list) -> Affine:
         return self.input("token", "is_mask")
 
@@ -213,7 +225,8 @@ class Lowering:
         q, k, v = a[:3]
         w = a[3] if nd.params[1] else None
         tk, tv, m = self.typ(nd, 1), self.typ(nd, 2), self.n
-        ksq = self.square(nd, k, tk)
+        has_sq = len(nd.params) > 2 and nd.params[2]
+        ksq = a[-1] if has_sq else self.square(nd, k, tk)
         pos = self.input("position", "pos")
         query = [q * (2 * m), Affine(const=-m), Affine(const=1)]
         key = [k, ksq, pos]

@@ -29,7 +29,8 @@ class ConstructionEntry:
 
 _ENTRIES: dict[str, ConstructionEntry] = {}
 
-CONSTRUCTION_MODULES: list[str] = ["constructions.efasp.registry"]
+CONSTRUCTION_MODULES: list[str] = ["constructions.efasp.registry",
+                                   "constructions.tasks.parity_efasp"]
 
 
 def register_construction(entry: ConstructionEntry) -> ConstructionEntry:

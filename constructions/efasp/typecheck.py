@@ -16,7 +16,8 @@ from machines.errors import InvalidEFASPProgramError
 ARITY = {"token_field": (0, 0), "is_mask": (0, 0), "position": (0, 0), "const": (0, 0),
          "linear": (0, 1 << 16), "compare": (2, 2), "max": (2, 2), "min": (2, 2),
          "select": (3, 3), "and": (1, 1 << 16), "or": (1, 1 << 16), "not": (1, 1), "xor": (2, 2),
-         "lookup": (1, 1), "mul": (2, 2), "rightmost_match": (3, 4), "seq_max": (1, 2),
+         "lookup": (1, 1), "mul": (2, 2), "rightmost_match": (3, 5),
+         "token_field_bit": (0, 0), "token_field_sq": (0, 0), "position_div": (0, 0), "position_mod": (0, 0), "seq_max": (1, 2),
          "seq_min": (1, 2), "seq_mean": (1, 2), "seq_sum": (1, 2)}
 
 
@@ -86,6 +87,33 @@ class TypeChecker:
             if nd.params == (f,):
                 return Type(min(lo, 0), max(hi, 0))
         self.fail(f"unknown token field {nd.params!r}")
+
+    def t_token_field_sq(self, nd: Node, _ts: list) -> Type:
+        for f, lo, hi in self.p.fields:
+            if nd.params == (f,):
+                m = max(abs(lo), abs(hi))
+                return Type(0, m * m)
+        self.fail(f"unknown token field {nd.params!r}")
+
+    def t_token_field_bit(self, nd: Node, _ts: list) -> Type:
+        if len(nd.params) != 2 or not _is_int(nd.params[1]) or not 0 <= nd.params[1] < 63:
+            self.fail(f"bit index must be an integer in 0..62, got {nd.params!r}")
+        if nd.params[0] not in [f[0] for f in self.p.fields]:
+            self.fail(f"unknown token field {nd.params[0]!r}")
+        return Type(0, 1)
+
+    def _block(self, nd: Node) -> tuple[int, int]:
+        if len(nd.params) != 2 or not all(_is_int(v) for v in nd.params) or nd.params[0] < 1:
+            self.fail(f"needs (k >= 1, offset) integers, got {nd.params!r}")
+        return nd.params
+
+    def t_position_div(self, nd: Node, _ts: list) -> Type:
+        k, off = self._block(nd)
+        return Type((0 - off) // k, (self.n - 1 - off) // k)
+
+    def t_position_mod(self, nd: Node, _ts: list) -> Type:
+        k, _ = self._block(nd)
+        return Type(0, k - 1)
 
     def t_is_mask(self, nd: Node, _ts: list) -> Type:
         return Type(0, 1)
@@ -168,11 +196,15 @@ class TypeChecker:
             self.need_bool(ts[k], "where")
 
     def t_rightmost_match(self, nd: Node, ts: list) -> Type:
-        if len(ts) != 3 + int(bool(nd.params[1])):
-            self.fail("argument count does not match the where flag")
+        has_sq = len(nd.params) > 2 and bool(nd.params[2])
+        if len(ts) != 3 + int(bool(nd.params[1])) + int(has_sq):
+            self.fail("argument count does not match the where / key_sq flags")
         for k, what in enumerate(("query", "key", "value")):
             self.need_int(ts[k], what)
-        self._where(nd, ts, 3)
+        if nd.params[1]:
+            self.need_bool(ts[3], "where")
+        if has_sq:
+            self.need_int(ts[-1], "key_sq")
         d = self.need_default(nd.params[0])
         return Type(min(ts[2].lo, d), max(ts[2].hi, d))
 

@@ -79,12 +79,23 @@ def token_feature_matrix(names: Sequence[str], field_names: Sequence[str],
                 col = fields[:, index[parts[1]]] ** 2
             elif parts[0] == "field_eq" and len(parts) == 3:
                 col = (fields[:, index[parts[1]]] == int(parts[2])) & (fields[:, 0] == 0)
+            elif parts[0] == "field_bit" and len(parts) == 3 and parts[2].isdigit():
+                col = (fields[:, index[parts[1]]] >> int(parts[2])) & 1
             else:
                 raise KeyError(name)
         except (KeyError, ValueError):
             raise InvalidArgumentError(f"unknown token feature {name!r}") from None
         cols.append(np.asarray(col, dtype=np.float64))
     return np.stack(cols, axis=1) if cols else np.zeros((len(fields), 0))
+
+
+def _block_args(parts: list[str]) -> bool:
+    """``pos_div:K:O`` / ``pos_mod:K:O``: K a positive integer, O an integer."""
+    try:
+        int(parts[2])
+        return int(parts[1]) >= 1
+    except ValueError:
+        return False
 
 
 def position_feature_matrix(names: Sequence[str], n: int, max_length: int) -> np.ndarray:
@@ -103,6 +114,9 @@ def position_feature_matrix(names: Sequence[str], n: int, max_length: int) -> np
             col = j * j
         elif parts[0] == "pos_bit" and len(parts) == 2 and parts[1].isdigit():
             col = (j >> int(parts[1])) & 1
+        elif parts[0] in ("pos_div", "pos_mod") and len(parts) == 3 and _block_args(parts):
+            k, off = int(parts[1]), int(parts[2])
+            col = (j - off) // k if parts[0] == "pos_div" else (j - off) % k
         else:
             raise InvalidArgumentError(f"unknown position feature {name!r}")
         cols.append(col.astype(np.float64))

@@ -37,6 +37,8 @@ FEATURE_DEFINITIONS = {
     "pos_sq": "j^2", "pos_bit:b": "bit b of j", "is_mask": "1 iff the token is MASK",
     "field:F": "integer field F of the token (0 at MASK)", "field_sq:F": "square of field F",
     "field_eq:F:v": "1 iff field F equals v (0 at MASK)",
+    "field_bit:F:b": "bit b of field F in two's complement, (v >> b) & 1 (0 at MASK)",
+    "pos_div:K:O": "floor((j - O) / K)", "pos_mod:K:O": "(j - O) mod K",
 }
 ATTENTION = ("average-hard attention: score[i,j] = (x_i w_q).(x_j w_k); output = mean of "
              "x_j w_v over all j with maximal score (j <= i if causal), placed by w_o")

@@ -219,10 +219,11 @@ def _guard(x: np.ndarray, spec: TransformerSpec, where: str, names: bool = True)
 
 def _guard_matmul(x: np.ndarray, w: np.ndarray, spec: TransformerSpec, where: str,
                   bias: np.ndarray | None = None) -> None:
-    """Every partial sum of ``x @ w`` is bounded by ``max|x| * ||w[:, u]||_1``."""
+    """Every partial sum of ``x @ w`` is bounded by ``sum_d max_i |x[i, d]| * |w[d, u]|``
+    (per input dimension, so one large dimension does not inflate every column's bound)."""
     if x.size == 0 or w.size == 0:
         return
-    bound = np.abs(x).max() * np.abs(w).sum(axis=0)
+    bound = np.abs(x).max(axis=0) @ np.abs(w)
     if bias is not None:
         bound = bound + np.abs(bias)
     if not np.all(bound < EXACT_LIMIT):

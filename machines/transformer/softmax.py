@@ -59,7 +59,7 @@ def feature_bounds(spec: TransformerSpec,
     tok = []
     for name in spec.token_features:
         parts = name.split(":")
-        if name == "is_mask" or parts[0] == "field_eq":
+        if name == "is_mask" or parts[0] in ("field_eq", "field_bit"):
             tok.append(1.0)
         else:
             lo, hi = fb[parts[1]]
@@ -68,6 +68,12 @@ def feature_bounds(spec: TransformerSpec,
     last = float(spec.max_length - 1)
     pos = []
     for name in spec.position_features:
+        parts = name.split(":")
+        if parts[0] in ("pos_div", "pos_mod"):
+            k, off = int(parts[1]), int(parts[2])
+            pos.append(float(k - 1) if parts[0] == "pos_mod" else
+                       float(max(abs(off) // k + 1, abs(last - off) // k + 1)))
+            continue
         pos.append({"one": 1.0, "pos": last, "pos_sq": last * last}.get(name, 1.0))
     return np.array(tok), np.array(pos)
 

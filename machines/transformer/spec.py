@@ -36,12 +36,15 @@ EXACT_LIMIT = float(2 ** 53)
 #   "pos"       j (0-based position)
 #   "pos_sq"    j^2
 #   "pos_bit:b" bit b of j
+#   "pos_div:K:O" floor((j - O) / K)   (block index of a layout with blocks of K from O)
+#   "pos_mod:K:O" (j - O) mod K        (slot inside that block)
 # Token features: functions of the token's integer fields (a finite vocabulary makes each
 # of them a row of an embedding table).
 #   "is_mask"        1 iff the token is MASK
 #   "field:F"        value of field F (0 at MASK)
 #   "field_sq:F"     its square
 #   "field_eq:F:v"   1 iff field F equals v
+#   "field_bit:F:b"  bit b of field F in two's complement ((v >> b) & 1; 0 at MASK)
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,0 +1,286 @@
+"""Differential checking of the compiled Theorem-1 / Theorem-4 transformers, and their suites.
+
+:func:`run_differential` drives a generation process with the *compiled transformer* as the
+next-step function ``f`` and, on every step, also calls the reference next-step function of
+:mod:`constructions.pram_mdm` / :mod:`constructions.pram_apmdm` on the same canvas. The two
+must agree exactly: the same control sets (remask, insert, delete) and the same token at every
+position the reference gives one (every position the transition g reads; at other positions
+g ignores ``y``). On a disagreement it raises :class:`CompiledModelMismatch` naming the step,
+the position, what differs, and the first differing residual dimension, found in two stages:
+
+1. the transformer against its own E-FASP program (the plain-Python reference evaluator,
+   node by node, via :meth:`CompiledProgram.first_mismatch`): names the first node whose
+   compiled residual dimensions differ (a compiler or weight fault);
+2. if the transformer computes its program faithfully, the E-FASP program itself differs from
+   the reference construction: the error names the output field and its residual dimensions.
+
+The runners (:func:`compiled_mdm_runner`, :func:`compiled_apmdm_runner`) plug into
+:func:`checks.pram_cases.check_case`, so a row compares the decoded output with the PRAM
+interpreter's and the measured steps / context with the theorem's bound, exactly like the
+reference suites; ``apmdm check --compiled`` uses them (see :func:`run_compiled_suite`).
+Word size: the default ``w(n)`` of :mod:`constructions.pram_efasp_common`, widened to hold
+every value of the reference run (a compile parameter, like the time and memory bounds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from hypothesis import HealthCheck, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+
+from checks.pram_cases import (
+    Outcome,
+    PramCase,
+    aggregate,
+    case_from_instance,
+    check_case,
+    declared_sizes,
+    library_cases,
+)
+from checks.registry import CheckOptions, CheckRow
+from checks.strategies import PramInstance, pram_instances
+from constructions.efasp import CompiledProgram, evaluate
+from constructions.pram_apmdm import compile_apmdm
+from constructions.pram_apmdm_efasp import compile_apmdm_efasp
+from constructions.pram_efasp_common import UNSUPPORTED, bits_needed, default_word_bits
+from constructions.pram_mdm import compile_mdm
+from constructions.pram_mdm_efasp import compile_mdm_efasp
+from machines.errors import CompiledModelMismatch, ConstructionError
+from machines.pram import PRAMResult, Program, Variant
+from machines.process import GenerationProcess, Limits, Model, NextStep, RunResult, StepOutput
+from machines.tokens import MASK, Canvas
+from theory import theorem1 as th1
+from theory import theorem4 as th4
+
+MDM_NAME, APMDM_NAME = "thm1-mdm", "thm4-apmdm"
+SIZES, QUICK_SIZES = (4, 8, 16), (4, 8)
+# Default sweep budget: (context^2 * time bound) of a case, a proxy for the forward passes'
+# cost (every step attends over the whole canvas).
+MDM_BUDGET, APMDM_BUDGET = 6e7, 6e7
+RANDOM_DEFAULT, RANDOM_QUICK = 25, 10
+
+
+# --- the differential step ------------------------------------------------------------------
+
+
+def _controls(out: StepOutput) -> tuple[frozenset, frozenset, frozenset]:
+    return out.remask, out.insert, out.delete
+
+
+def compare_outputs(ref: StepOutput, got: StepOutput, canvas: Canvas) -> tuple[int, str] | None:
+    """The first (position, description) where ``got`` differs from ``ref``, or None."""
+    diffs = []
+    for what, a, b in zip(("remask", "insert", "delete"), _controls(ref), _controls(got),
+                          strict=True):
+        for i in sorted(a ^ b)[:1]:
+            diffs.append((i, f"control {what}: reference {i in a}, compiled {i in b}"))
+    positions = ref.tokens.keys() if hasattr(ref.tokens, "keys") else range(len(canvas))
+    for i in sorted(positions):
+        if got.tokens[i] != ref.tokens[i]:
+            diffs.append((i, f"token: reference {ref.tokens[i]!r}, compiled {got.tokens[i]!r}"))
+            break
+    return min(diffs, key=lambda d: d[0]) if diffs else None
+
+
+def _output_node(compiled: CompiledProgram, description: str, ref: Any, got: Any) -> str:
+    """The output node (and its residual dimensions) behind a differing token or control."""
+    prog = compiled.program
+    node = None
+    if description.startswith("control"):
+        what = description.split()[1].rstrip(":")
+        node = (prog.control_output or (None,) * 3)[("remask", "insert", "delete").index(what)]
+    elif prog.token_output[0] == "fields":
+        codec = prog.codec
+        a, b = codec.encode(ref), codec.encode(got)
+        k = next((t for t, (x, y) in enumerate(zip(a, b, strict=True)) if x != y), 0)
+        node = prog.token_output[1 + k]
+        description += f" (first differing field {codec.field_names[k]!r})"
+    if node is None:
+        return description
+    dims = ", ".join(d for d, _ in compiled.node_values[node].terms) or "constant"
+    return f"{description}; output node {node!r}, residual dimensions: {dims}"
+
+
+def locate(compiled: CompiledProgram, canvas: Canvas, position: int, description: str,
+           ref_token: Any = None, got_token: Any = None) -> str:
+    """Explain a disagreement at ``position`` down to a residual dimension."""
+    try:
+        values = evaluate(compiled.program, canvas, compiled.max_length)
+        inner = compiled.first_mismatch(canvas, values)
+    except Exception as exc:  # noqa: BLE001 - the evaluator's own failure is the explanation
+        inner = f"the E-FASP reference evaluator fails: {type(exc).__name__}: {exc}"
+    if inner is not None:
+        return (f"position {position}: {description}; the transformer differs from its E-FASP "
+                f"program: first differing residual value at {inner}")
+    return (f"position {position}: the E-FASP program differs from the reference "
+            f"construction: {_output_node(compiled, description, ref_token, got_token)}")
+
+
+def differential_next_step(reference: NextStep, compiled: CompiledProgram,
+                           name: str) -> NextStep:
+    """A next-step function that returns the compiled transformer's output after checking
+    it against ``reference`` on the same canvas (raises CompiledModelMismatch)."""
+    f = compiled.next_step()
+    calls = [0]   # the checker counts steps for its messages; f itself is pure
+
+    def checked(canvas: Canvas) -> StepOutput:
+        calls[0] += 1
+        ref, got = reference(canvas), f(canvas)
+        diff = compare_outputs(ref, got, canvas)
+        if diff is not None:
+            i, what = diff
+            tokens = (ref.tokens.get(i) if hasattr(ref.tokens, "get") else ref.tokens[i],
+                      got.tokens[i]) if what.startswith("token") else (None, None)
+            raise CompiledModelMismatch(
+                f"{name}: step {calls[0]}, " + locate(compiled, canvas, i, what, *tokens))
+        return got
+
+    checked.__name__ = f"differential[{name}]"
+    return checked
+
+
+def run_differential(model: Model, reference: NextStep, compiled: CompiledProgram,
+                     canvas: Sequence[Any], limits: Limits, name: str) -> RunResult:
+    """Run ``model`` with the compiled transformer as f, checked against ``reference`` on
+    every step."""
+    proc = GenerationProcess(model, differential_next_step(reference, compiled, name), name=name)
+    return proc.run(tuple(canvas), limits)
+
+
+# --- word size from the reference run ---------------------------------------------------------
+
+
+def _ints(canvas: Canvas) -> list[int]:
+    out: list[int] = []
+    for tok in canvas:
+        if tok is MASK:
+            continue
+        out.extend(tok if isinstance(tok, tuple) else (tok,))
+    return out
+
+
+def word_bits_for_run(process: GenerationProcess, canvas: Canvas, limits: Limits,
+                      context: int) -> int:
+    """Default word size, widened to hold every value the reference run writes."""
+    need = max((bits_needed(v) for v in _ints(canvas)), default=1)
+    for rec in process.run_stepwise(canvas, limits):
+        need = max([need] + [bits_needed(v) for v in _ints(rec.after)])
+    return max(default_word_bits(context), need)
+
+
+# --- runners for check_case -------------------------------------------------------------------
+
+Compiler = Callable[..., Any]
+
+
+def compiled_mdm_runner(compiler: Compiler = compile_mdm_efasp) -> Callable:
+    def run(case: PramCase, ref: PRAMResult) -> tuple[Outcome, dict[str, int]]:
+        n, T = len(case.inputs), case.time_bound or ref.counters.time
+        S = case.memory_bound or max(ref.counters.memory_span, n, 1)
+        base = compile_mdm(case.program, n, T, case.variant)
+        start = base.initial_canvas(case.inputs)
+        w = word_bits_for_run(base.process(), start, base.limits(), base.context)
+        con = compiler(case.program, n, T, case.variant, S, w)
+        res = run_differential(Model.MDM, con.reference.next_step, con.compiled,
+                               con.initial_canvas(case.inputs), con.limits(), MDM_NAME)
+        out = Outcome(con.decode(res.final), res.counters.steps, res.counters.max_context)
+        bound = {"steps": th1.mdm_steps_bound(ref.counters.time),
+                 "context": th1.mdm_context_bound(n, ref.counters.processors, T)}
+        return out, bound
+    return run
+
+
+def compiled_apmdm_runner(compiler: Compiler = compile_apmdm_efasp) -> Callable:
+    def run(case: PramCase, ref: PRAMResult) -> tuple[Outcome, dict[str, int]]:
+        c, n = ref.counters, len(case.inputs)
+        S = case.memory_bound or max(c.memory_span, n, 1)
+        T = case.time_bound or c.time
+        base = compile_apmdm(case.program, n, S, case.variant)
+        start = base.initial_canvas(case.inputs)
+        w = word_bits_for_run(base.process(), start, base.limits(T), base.context)
+        con = compiler(case.program, n, S, T, case.variant, w)
+        res = run_differential(Model.APMDM, con.reference.next_step, con.compiled,
+                               con.initial_canvas(case.inputs), con.limits(T), APMDM_NAME)
+        out = Outcome(con.decode(res.final), res.counters.steps, res.counters.max_context)
+        bound = {"steps": th4.apmdm_steps_bound(c.time),
+                 "context": th4.apmdm_context_bound(S, c.processors)}
+        return out, bound
+    return run
+
+
+# --- what the compiled path covers ------------------------------------------------------------
+
+
+def supported(program: Program, variant: Variant) -> bool:
+    """Whether the compiled path compiles ``program`` under ``variant`` (see
+    :func:`constructions.pram_efasp_common.check_supported`)."""
+    return (variant is not Variant.CRCW_ARBITRARY
+            and not any(ins.op in UNSUPPORTED for ins in program.instructions))
+
+
+def compiled_library_cases(sizes: tuple[int, ...], seed: int, theorem: str,
+                           budget: float | None) -> list[PramCase]:
+    """Library cases the compiled path supports, within ``budget`` (None: all)."""
+    out = []
+    for case in library_cases(sizes, seed):
+        if not supported(case.program, case.variant):
+            continue
+        P, T, S = declared_sizes(case)
+        n = len(case.inputs)
+        context = n + P * T if theorem == "1" else S + 2 * P
+        steps = T if theorem == "1" else 2 * T
+        if budget is None or context * context * steps <= budget:
+            out.append(case)
+    return out
+
+
+def supported_instances() -> Any:
+    """Random valid halting programs (checks.strategies) that the compiled path supports."""
+    return pram_instances().filter(lambda inst: supported(inst.program, inst.variant))
+
+
+def compiled_random_rows(theorem: str, construction: str, runner: Callable, seed: int,
+                         count: int) -> list[CheckRow]:
+    """``count`` random supported programs, one aggregated row (plus a shrunk failure)."""
+    rows: list[CheckRow] = []
+    failures: list[CheckRow] = []
+
+    @hypothesis_seed(seed)
+    @settings(max_examples=count, deadline=None, database=None, verbosity=Verbosity.quiet,
+              suppress_health_check=list(HealthCheck))
+    @given(supported_instances())
+    def prop(inst: PramInstance) -> None:
+        row = check_case(theorem, construction, case_from_instance(inst), runner)
+        if not row.ok:
+            failures.append(row)
+            raise AssertionError(row.detail)
+        if not failures:
+            rows.append(row)
+
+    try:
+        prop()
+    except AssertionError:
+        pass
+    out = [aggregate(rows, failures[-1] if failures else None)] if rows or failures else []
+    if failures:
+        f = failures[-1]
+        out.append(CheckRow(f.theorem, f.construction, "random-minimal-failure", f.n, False,
+                            f.measured, f.bound, 1, f.outputs_equal, f.detail))
+    return out
+
+
+def run_compiled_suite(theorem: str, options: CheckOptions) -> list[CheckRow]:
+    """The Theorem-1 (``"1"``) or Theorem-4 (``"4"``) suite with the compiled transformer as f:
+    supported library programs at n in {4, 8, 16} within the budget, plus random programs."""
+    if theorem not in ("1", "4"):
+        raise ConstructionError(f"no compiled suite for theorem {theorem!r}")
+    name = MDM_NAME if theorem == "1" else APMDM_NAME
+    runner = compiled_mdm_runner() if theorem == "1" else compiled_apmdm_runner()
+    budget = MDM_BUDGET if theorem == "1" else APMDM_BUDGET
+    sizes = QUICK_SIZES if options.quick else SIZES
+    rows = [check_case(theorem, name, case, runner)
+            for case in compiled_library_cases(sizes, options.seed, theorem, budget)]
+    count = RANDOM_QUICK if options.quick else RANDOM_DEFAULT
+    return rows + compiled_random_rows(theorem, name, runner, options.seed, count)

@@ -1,0 +1,357 @@
+"""Shared E-FASP pieces of the compiled Theorem-1 and Theorem-4 constructions.
+
+The reference constructions (:mod:`constructions.pram_mdm`, :mod:`constructions.pram_apmdm`)
+compute their next-step function in plain Python. Here the same function is written as an
+E-FASP program and compiled to an exact average-hard-attention transformer
+(:func:`constructions.efasp.compile_program`); the compiled model is then the ``f`` that
+drives the MDM / AP-MDM run. This module holds what both share.
+
+**Token encoding [decision].** The canvases are exactly the reference ones (ints and slot
+tuples ``(t, pid, pc, halted, waddr, wval, r0, ..)``, see :mod:`constructions.pram_common`).
+The codec maps a token to integer fields ``kind`` (0 = int token, 1 = slot), ``val`` (the int),
+the slot fields ``t .. r{R-1}`` and ``fault`` (always 0 on the canvas; the model sets it when
+a filled slot would access an address outside ``0 .. A-1`` and decoding then raises
+:class:`ConstructionError`). Data fields (``val``, ``wval``, registers) range over a *word*
+``[-2^w, 2^w - 1]``: the codec refuses a token outside it (typed error naming the field), which
+is how a run that leaves the word is detected. ``w = O(log n)`` is the paper's word size.
+
+**One PRAM instruction as E-FASP [decision]** (:func:`build_execute`). The program is a
+constant-size list, so instruction fetch is ``is_k = [pc == k]`` (one equality gadget per
+instruction; exactly one is 1 for a running processor, none for a halted one, whose pc is
+``end``: the reference keeps ``halted = [pc >= end]`` invariant). Every result is a sum of
+``select(is_k, ..., 0)`` over the instructions that produce it:
+
+* load address ``sum_k select(is_k, r_a + imm, 0)`` (0 when not a load), store address and
+  value likewise; the new pc is ``pc + sum_k is_k (next_k - k)`` plus, for ``jz``/``jnz``,
+  ``(target - k - 1) and(is_k, [r == 0])``;
+* a register ``d`` becomes ``r_d + sum_{k writes d} select(is_k, res_k - r_d, 0)``;
+* results: add/sub/addi/const/mov/pid/nproc/nin are affine (free); min/max one ReLU;
+  comparisons a step or equality gadget; ``mul``, ``and``/``or``/``xor`` and ``shr`` use the
+  two's-complement bits of their register operands, supplied by the embedding
+  (``field_bit:r:b``, like ``field_sq``) and carried by the same attention head that fetches
+  the registers: ``a * b = sum_{i<w} 2^i select(a_i, b, 0) - 2^w select(a_w, b, 0)``
+  (width ``2(w+1)``), bitwise ops ``sum_i ±2^i op(a_i, b_i)`` (width ``w+1``), ``a >> s`` a
+  select over the ``w+2`` cases of ``s`` (width ``5(w+2)``). So the width is
+  ``O(|program| + (#bit operands)·w) = O(log n)``.
+* ``div``, ``mod`` and ``shl`` are not compiled: :func:`check_supported` raises
+  :class:`ConstructionError` naming the opcode and instruction (we know no exact
+  constant-depth, O(log n)-width gadget for a quotient of two variables from these
+  primitives).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from constructions.efasp.lang import Feature, Program
+from constructions.pram_common import HEADER, slot_fields
+from machines.errors import ConstructionError
+from machines.pram import Program as PramProgram
+from machines.pram import Variant
+from machines.pram.isa import Op
+from machines.tokens import MASK
+
+UNSUPPORTED = frozenset({Op.DIV, Op.MOD, Op.SHL})
+BIT_OPS = frozenset({Op.MUL, Op.AND, Op.OR, Op.XOR, Op.SHR})
+WORD_BITS_MIN, WORD_BITS_MAX = 12, 22
+
+
+def check_supported(program: PramProgram, variant: Variant) -> None:
+    """Raise ConstructionError if the compiled path cannot run ``program`` under ``variant``."""
+    for k, ins in enumerate(program.instructions):
+        if ins.op in UNSUPPORTED:
+            raise ConstructionError(
+                f"compiled PRAM step: {program.name}: instruction {k} ({ins}) uses opcode "
+                f"{ins.op.value!r}, which the compiled transformer does not support (supported: "
+                "every opcode except div, mod, shl)")
+    if variant is Variant.CRCW_ARBITRARY:
+        raise ConstructionError(
+            f"compiled PRAM step: {program.name}: variant crcw-arbitrary (lowest id wins) is "
+            "not compiled; the rightmost-match read implements highest-id-wins")
+
+
+def default_word_bits(context: int) -> int:
+    """[decision] Word size for a canvas of ``context`` positions: ``bitlen(context) + 7``,
+    clamped to [12, 22] (values up to 128 times the context; Theta(log n))."""
+    return max(WORD_BITS_MIN, min(WORD_BITS_MAX, context.bit_length() + 7))
+
+
+def bits_needed(value: int) -> int:
+    """The smallest w with ``-2^w <= value < 2^w``."""
+    return max(1, (value if value >= 0 else -value - 1).bit_length())
+
+
+def bit_registers(program: PramProgram) -> tuple[int, ...]:
+    """Registers whose bits some instruction needs (operands of mul, and, or, xor, shr)."""
+    need: set[int] = set()
+    for ins in program.instructions:
+        if ins.op in (Op.AND, Op.OR, Op.XOR):
+            need.update(ins.args[1:3])
+        elif ins.op in (Op.MUL, Op.SHR):
+            need.add(ins.args[1])
+    return tuple(sorted(need))
+
+
+def square_registers(program: PramProgram) -> tuple[int, ...]:
+    """Base registers of stores (Theorem 4 needs the square of a store address)."""
+    return tuple(sorted({ins.args[0] for ins in program.instructions if ins.op is Op.STORE}))
+
+
+# --- the codec ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlotCodec:
+    """Field layout of the wide tokens (ints and slot tuples) of one compiled construction."""
+
+    registers: int
+    word_bits: int
+    max_t: int
+    processors: int
+    pc_end: int
+    address_bound: int
+
+    @property
+    def names(self) -> list[str]:
+        return ["kind", "val"] + slot_fields(self.registers) + ["fault"]
+
+    def fields(self) -> tuple[tuple[str, int, int], ...]:
+        lo, hi = -(1 << self.word_bits), (1 << self.word_bits) - 1
+        dom = {"kind": (0, 1), "val": (lo, hi), "t": (0, self.max_t),
+               "pid": (0, self.processors - 1), "pc": (0, self.pc_end), "halted": (0, 1),
+               "waddr": (-1, self.address_bound - 1), "wval": (lo, hi), "fault": (0, 1)}
+        return tuple((f, *dom.get(f, (lo, hi))) for f in self.names)
+
+    def encode(self, token: object) -> tuple[int, ...]:
+        width = HEADER + self.registers
+        if isinstance(token, tuple):
+            if len(token) != width:
+                raise ValueError(f"slot token has {len(token)} fields, expected {width}")
+            return (1, 0) + tuple(token) + (0,)
+        if isinstance(token, bool) or not isinstance(token, int):
+            raise TypeError(f"not an int or slot token: {token!r}")
+        return (1 - 1, token) + (0,) * (width + 1)
+
+    def decode(self, fields: Sequence[int]) -> object:
+        if fields[-1]:
+            raise ConstructionError(
+                "compiled PRAM step: a filled slot accesses an address outside the compiled "
+                f"range 0..{self.address_bound - 1} (or shifts by an amount outside 0..62)")
+        if fields[0] == 1:
+            return tuple(int(v) for v in fields[2:-1])
+        return int(fields[1])
+
+    def check_canvas(self, canvas: Sequence[object]) -> None:
+        """Raise (typed) if some token of ``canvas`` lies outside the compiled domains."""
+        from constructions.efasp.lang import Program as _P
+        _P("check", self.fields(), self.encode, self.decode).codec.encode_canvas(
+            [t for t in canvas if t is not MASK])
+
+
+# --- E-FASP building blocks -----------------------------------------------------------------
+
+
+@dataclass
+class SlotView:
+    """Features of one processor state (the slot an instruction executes on)."""
+
+    pc: Feature
+    pid: Feature
+    regs: list[Feature]
+    bits: dict[int, list[Feature]]      # register -> bits 0..w (bit w: sign, weight -2^w)
+    squares: dict[int, Feature]         # register -> its square
+    extra: dict[str, Feature]           # other fetched slot fields (e.g. t)
+
+
+def fetch_slot(p: Program, query: Feature, key: Feature, program: PramProgram, word_bits: int,
+               squares: bool, prefix: str, extra: tuple[str, ...] = ()) -> SlotView:
+    """The slot at the position whose ``key`` equals ``query`` (one merged attention head:
+    every field, needed bit and square is a value of the same rightmost match)."""
+    def get(value: Feature, name: str) -> Feature:
+        return p.rightmost_match(query, key, value, name=f"{prefix}.{name}")
+
+    regs = [get(p.token_field(f"r{d}", name=f"tok.r{d}") if not _has(p, f"tok.r{d}")
+                else f"tok.r{d}", f"r{d}") for d in range(program.num_registers)]
+    bits = {d: [get(p.token_field_bit(f"r{d}", b, name=f"tok.r{d}.bit{b}")
+                    if not _has(p, f"tok.r{d}.bit{b}") else f"tok.r{d}.bit{b}", f"r{d}.bit{b}")
+                for b in range(word_bits + 1)] for d in bit_registers(program)}
+    sq = {}
+    if squares:
+        for d in square_registers(program):
+            src = (p.token_field_sq(f"r{d}", name=f"tok.r{d}.sq") if not _has(p, f"tok.r{d}.sq")
+                   else f"tok.r{d}.sq")
+            sq[d] = get(src, f"r{d}.sq")
+    pc = get(_tok(p, "pc"), "pc")
+    pid = get(_tok(p, "pid"), "pid")
+    more = {f: get(_tok(p, f), f) for f in extra}
+    return SlotView(pc, pid, regs, bits, sq, more)
+
+
+def _has(p: Program, name: str) -> bool:
+    return any(nd.name == name for nd in p.nodes)
+
+
+def token(p: Program, field: str) -> Feature:
+    """The token field ``field`` (one input node per field, shared by all users)."""
+    return _tok(p, field)
+
+
+def _tok(p: Program, field: str) -> Feature:
+    name = f"tok.{field}"
+    return Feature(p, name) if _has(p, name) else p.token_field(field, name=name)
+
+
+@dataclass
+class Decoded:
+    """Instruction fetch and the addresses of the step (before the memory read)."""
+
+    is_k: dict[int, Feature]
+    load_addr: Feature
+    store_key: Feature          # store address, -1 if the instruction does not store
+    store_key_sq: Feature | None
+    store_val: Feature
+    fault: Feature
+
+
+def _sum(p: Program, terms: list[Feature], const: int, name: str) -> Feature:
+    return p.linear([(t, 1) for t in terms], const, name=name)
+
+
+def decode_step(p: Program, s: SlotView, program: PramProgram, address_bound: int,
+                with_key_sq: bool) -> Decoded:
+    code = program.instructions
+    is_k = {k: p.compare(s.pc, "==", k, name=f"is{k}") for k in range(len(code))}
+    loads = [p.select(is_k[k], s.regs[ins.args[1]] + ins.args[2], 0, name=f"ld{k}")
+             for k, ins in enumerate(code) if ins.op is Op.LOAD]
+    load_addr = _sum(p, loads, 0, "load_addr")
+    stores = [(k, ins) for k, ins in enumerate(code) if ins.op is Op.STORE]
+    shifted = [p.select(is_k[k], s.regs[ins.args[0]] + (ins.args[1] + 1), 0, name=f"st{k}")
+               for k, ins in stores]
+    store_key = _sum(p, shifted, -1, "store_key")
+    key_sq = None
+    if with_key_sq:   # (a + 1)^2 summed over the one-hot stores, then (x - 1)^2 = x^2 - 2x + 1
+        sq_terms = []
+        for k, ins in stores:
+            c = ins.args[1] + 1
+            r = ins.args[0]
+            sq_terms.append(p.select(is_k[k], p.linear([(s.squares[r], 1), (s.regs[r], 2 * c)],
+                                                       c * c), 0, name=f"stsq{k}"))
+        key_sq = p.linear([(t, 1) for t in sq_terms] + [(t, -2) for t in shifted], 1,
+                          name="store_key_sq")
+    store_val = _sum(p, [p.select(is_k[k], s.regs[ins.args[2]], 0, name=f"sv{k}")
+                         for k, ins in stores], 0, "store_val")
+    bad = [p.compare(load_addr, "<", 0, name="ld_neg"),
+           p.compare(load_addr, ">=", address_bound, name="ld_far"),
+           p.compare(store_key, ">=", address_bound, name="st_far")]
+    if stores:
+        neg = [p.and_(is_k[k], p.compare(s.regs[ins.args[0]] + ins.args[1], "<", 0,
+                                         name=f"stneg{k}"), name=f"stbad{k}") for k, ins in stores]
+        bad += neg
+    for k, ins in enumerate(code):
+        if ins.op is Op.SHR:
+            amount = s.regs[ins.args[2]]
+            bad.append(p.and_(is_k[k], p.or_(p.compare(amount, "<", 0, name=f"shneg{k}"),
+                                             p.compare(amount, ">", 62, name=f"shbig{k}"),
+                                             name=f"shout{k}"), name=f"shbad{k}"))
+    fault = p.or_(*bad, name="fault_any")
+    return Decoded(is_k, load_addr, store_key, key_sq, store_val, fault)
+
+
+@dataclass
+class Executed:
+    pc: Feature
+    halted: Feature
+    waddr: Feature
+    wval: Feature
+    regs: list[Feature]
+
+
+def execute_step(p: Program, s: SlotView, dec: Decoded, loaded: Feature, program: PramProgram,
+                 processors: int, n: int, word_bits: int) -> Executed:
+    """The slot after one instruction (a halted slot comes out unchanged, no write)."""
+    code, end = program.instructions, len(program.instructions)
+    moves, cond = [], []
+    writes: dict[int, list[Feature]] = {}
+    for k, ins in enumerate(code):
+        op, a = ins.op, ins.args
+        nxt = k + 1
+        if op is Op.HALT:
+            nxt = end
+        elif op is Op.JMP:
+            nxt = a[0]
+        elif op in (Op.JZ, Op.JNZ):
+            zero = p.compare(s.regs[a[0]], "==" if op is Op.JZ else "!=", 0, name=f"c{k}")
+            cond.append((p.and_(dec.is_k[k], zero, name=f"jump{k}"), a[1] - k - 1))
+        moves.append((dec.is_k[k], nxt - k))
+        res = _result(p, k, ins, s, loaded, processors, n, word_bits)
+        if res is not None:
+            d = a[0]
+            writes.setdefault(d, []).append(
+                p.select(dec.is_k[k], p.linear([(res, 1), (s.regs[d], -1)]), 0, name=f"w{k}"))
+    pc = p.linear([(s.pc, 1)] + moves + cond, name="new_pc")
+    halted = p.compare(pc, ">=", end, name="new_halted")
+    regs = [p.linear([(s.regs[d], 1)] + [(w, 1) for w in writes.get(d, [])], name=f"new_r{d}")
+            for d in range(program.num_registers)]
+    return Executed(pc, halted, dec.store_key, dec.store_val, regs)
+
+
+def _result(p: Program, k: int, ins, s: SlotView, loaded: Feature, processors: int, n: int,
+            w: int) -> Feature | None:
+    """The value instruction ``k`` writes to its destination register (None: no write)."""
+    op, a, r = ins.op, ins.args, s.regs
+    nm = f"res{k}"
+    if op is Op.CONST:
+        return p.const(a[1], name=nm)
+    if op is Op.MOV:
+        return r[a[1]]
+    if op is Op.ADDI:
+        return r[a[1]] + a[2]
+    if op is Op.PID:
+        return s.pid
+    if op is Op.NPROC:
+        return p.const(processors, name=nm)
+    if op is Op.NIN:
+        return p.const(n, name=nm)
+    if op is Op.LOAD:
+        return loaded
+    x, y = (r[a[1]], r[a[2]]) if len(a) == 3 else (None, None)
+    if op is Op.ADD:
+        return x + y
+    if op is Op.SUB:
+        return x - y
+    if op is Op.MIN:
+        return p.min(x, y, name=nm)
+    if op is Op.MAX:
+        return p.max(x, y, name=nm)
+    cmp = {Op.LT: "<", Op.LE: "<=", Op.EQ: "==", Op.NE: "!="}
+    if op in cmp:
+        return p.compare(x, cmp[op], y, name=nm)
+    if op is Op.MUL:
+        bits = s.bits[a[1]]
+        terms = [(p.select(bits[i], y, 0, name=f"{nm}.b{i}"), 1 << i) for i in range(w)]
+        terms.append((p.select(bits[w], y, 0, name=f"{nm}.b{w}"), -(1 << w)))
+        return p.linear(terms, name=nm)
+    if op in (Op.AND, Op.OR, Op.XOR):
+        fn = {Op.AND: p.and_, Op.OR: p.or_, Op.XOR: p.xor}[op]
+        ba, bb = s.bits[a[1]], s.bits[a[2]]
+        terms = [(fn(ba[i], bb[i], name=f"{nm}.b{i}"), (1 << i) if i < w else -(1 << w))
+                 for i in range(w + 1)]
+        return p.linear(terms, name=nm)
+    if op is Op.SHR:
+        return _shr(p, nm, s.bits[a[1]], y, w)
+    return None  # jumps, store, halt
+
+
+def _shr(p: Program, nm: str, bits: list[Feature], amount: Feature, w: int) -> Feature:
+    """``a >> s`` (floor division by 2^s): for s = 0..w the affine form of the bits
+    ``sum_{i>=s} 2^(i-s) a_i - 2^(w-s) a_w``; for s > w it is ``-a_w``."""
+    terms = []
+    for sh in range(w + 1):
+        shifted = p.linear([(bits[i], 1 << (i - sh)) for i in range(sh, w)]
+                           + [(bits[w], -(1 << (w - sh)))], name=f"{nm}.sh{sh}")
+        hit = p.compare(amount, "==", sh, name=f"{nm}.is{sh}")
+        terms.append((p.select(hit, shifted, 0, name=f"{nm}.sel{sh}"), 1))
+    big = p.compare(amount, ">", w, name=f"{nm}.big")
+    terms.append((p.and_(big, bits[w], name=f"{nm}.neg"), -1))
+    return p.linear(terms, name=nm)
