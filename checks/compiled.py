@@ -58,8 +58,8 @@ MDM_NAME, APMDM_NAME = "thm1-mdm", "thm4-apmdm"
 SIZES, QUICK_SIZES = (4, 8, 16), (4, 8)
 # Default sweep budget: (context^2 * time bound) of a case, a proxy for the forward passes'
 # cost (every step attends over the whole canvas).
-MDM_BUDGET, APMDM_BUDGET = 6e7, 6e7
-RANDOM_DEFAULT, RANDOM_QUICK = 25, 10
+MDM_BUDGET, APMDM_BUDGET = 2e7, 6e7
+RANDOM_DEFAULT, RANDOM_QUICK = 50, 10
 
 
 # --- the differential step ------------------------------------------------------------------

@@ -63,7 +63,7 @@ def apmdm_step_program(ref: PramToAPMDM, codec: SlotCodec) -> Program:
     partner = p.linear([(pos, 1), (half, -2)], 1, name="partner")
     commit = p.seq_max(mask, where=in_mem, default=0, name="commit")
     advance = p.not_(commit, name="advance")
-    s = fetch_slot(p, partner, pos, prog, w, True, "cur", extra=("t",))
+    s = fetch_slot(p, partner, pos, prog, w, True, "cur", extra=("t", "pid"))
     running = p.compare(s.pc, "<", end, name="running")
     proc_mask = p.and_(mask, p.not_(in_mem, name="in_procs"), name="proc_mask")
     dec = decode_step(p, s, prog, S, True)

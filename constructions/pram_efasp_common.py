@@ -51,6 +51,7 @@ from machines.pram import Program as PramProgram
 from machines.pram import Variant
 from machines.pram.isa import Op
 from machines.tokens import MASK
+from machines.transformer.embedding import TokenCodec
 
 UNSUPPORTED = frozenset({Op.DIV, Op.MOD, Op.SHL})
 BIT_OPS = frozenset({Op.MUL, Op.AND, Op.OR, Op.XOR, Op.SHR})
@@ -131,7 +132,7 @@ class SlotCodec:
             return (1, 0) + tuple(token) + (0,)
         if isinstance(token, bool) or not isinstance(token, int):
             raise TypeError(f"not an int or slot token: {token!r}")
-        return (1 - 1, token) + (0,) * (width + 1)
+        return (0, token) + (0,) * (width + 1)
 
     def decode(self, fields: Sequence[int]) -> object:
         if fields[-1]:
@@ -144,9 +145,9 @@ class SlotCodec:
 
     def check_canvas(self, canvas: Sequence[object]) -> None:
         """Raise (typed) if some token of ``canvas`` lies outside the compiled domains."""
-        from constructions.efasp.lang import Program as _P
-        _P("check", self.fields(), self.encode, self.decode).codec.encode_canvas(
-            [t for t in canvas if t is not MASK])
+        f = self.fields()
+        TokenCodec(tuple(x[0] for x in f), tuple((x[1], x[2]) for x in f), self.encode,
+                   self.decode).encode_canvas([t for t in canvas if t is not MASK])
 
 
 # --- E-FASP building blocks -----------------------------------------------------------------
@@ -157,7 +158,7 @@ class SlotView:
     """Features of one processor state (the slot an instruction executes on)."""
 
     pc: Feature
-    pid: Feature
+    pid: Feature | None                 # None until set (Theorem 1 takes it from the position)
     regs: list[Feature]
     bits: dict[int, list[Feature]]      # register -> bits 0..w (bit w: sign, weight -2^w)
     squares: dict[int, Feature]         # register -> its square
@@ -183,9 +184,8 @@ def fetch_slot(p: Program, query: Feature, key: Feature, program: PramProgram, w
                    else f"tok.r{d}.sq")
             sq[d] = get(src, f"r{d}.sq")
     pc = get(_tok(p, "pc"), "pc")
-    pid = get(_tok(p, "pid"), "pid")
     more = {f: get(_tok(p, f), f) for f in extra}
-    return SlotView(pc, pid, regs, bits, sq, more)
+    return SlotView(pc, more.get("pid"), regs, bits, sq, more)
 
 
 def _has(p: Program, name: str) -> bool:

@@ -30,7 +30,8 @@ class ConstructionEntry:
 _ENTRIES: dict[str, ConstructionEntry] = {}
 
 CONSTRUCTION_MODULES: list[str] = ["constructions.efasp.registry",
-                                   "constructions.tasks.parity_efasp"]
+                                   "constructions.tasks.parity_efasp",
+                                   "constructions.pram_efasp_registry"]
 
 
 def register_construction(entry: ConstructionEntry) -> ConstructionEntry:

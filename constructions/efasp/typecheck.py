@@ -17,7 +17,8 @@ ARITY = {"token_field": (0, 0), "is_mask": (0, 0), "position": (0, 0), "const": 
          "linear": (0, 1 << 16), "compare": (2, 2), "max": (2, 2), "min": (2, 2),
          "select": (3, 3), "and": (1, 1 << 16), "or": (1, 1 << 16), "not": (1, 1), "xor": (2, 2),
          "lookup": (1, 1), "mul": (2, 2), "rightmost_match": (3, 5),
-         "token_field_bit": (0, 0), "token_field_sq": (0, 0), "position_div": (0, 0), "position_mod": (0, 0), "seq_max": (1, 2),
+         "token_field_bit": (0, 0), "token_field_sq": (0, 0), "position_div": (0, 0),
+         "position_mod": (0, 0), "seq_max": (1, 2),
          "seq_min": (1, 2), "seq_mean": (1, 2), "seq_sum": (1, 2)}
 
 

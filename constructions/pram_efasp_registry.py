@@ -1,0 +1,64 @@
+"""Registers the compiled Theorem-1 / Theorem-4 transformers for `apmdm explain` and
+`apmdm export-weights`: ``thm1-mdm`` and ``thm4-apmdm``.
+
+``--program`` names a PRAM library program the compiled path supports (no div / mod / shl,
+not CRCW-arbitrary), ``--n`` its size parameter; the construction is compiled with the
+library's declared bounds T(n) and S(n) and the default word size ``w(n)``
+(:func:`constructions.pram_efasp_common.default_word_bits`).
+"""
+
+from __future__ import annotations
+
+from constructions.efasp.registry import _ENTRIES, ConstructionEntry, register_construction
+from constructions.pram_efasp_common import UNSUPPORTED
+from machines.errors import InvalidArgumentError
+from machines.pram.interpreter import Variant
+from machines.transformer import CompiledTransformer
+
+
+def supported_library() -> tuple[str, ...]:
+    from machines.pram.library import LIBRARY
+    return tuple(name for name, lib in sorted(LIBRARY.items())
+                 if lib.variant is not Variant.CRCW_ARBITRARY
+                 and not any(i.op in UNSUPPORTED for i in lib.program.instructions))
+
+
+def _library(program: str | None, n: int):
+    from machines.pram.library import get_program
+    lib = get_program(program)
+    if n not in lib.sizes:
+        raise InvalidArgumentError(f"{program}: --n {n} not among its sizes "
+                                   f"({', '.join(map(str, lib.sizes))})")
+    return lib, lib.bounds.at(n), lib.input_length(n)
+
+
+def _wrap(compiled, extra: dict) -> CompiledTransformer:
+    base = compiled.transformer
+    return CompiledTransformer(base.spec, base.codec, base.name,
+                               {"compiled_program": compiled, "stats": dict(compiled.stats),
+                                **extra})
+
+
+def build_thm1(program: str | None, n: int) -> CompiledTransformer:
+    from constructions.pram_mdm_efasp import compile_mdm_efasp
+    lib, b, length = _library(program, n)
+    con = compile_mdm_efasp(lib.program, length, b.time, lib.variant, max(b.memory, 1))
+    return _wrap(con.compiled, con.parameters())
+
+
+def build_thm4(program: str | None, n: int) -> CompiledTransformer:
+    from constructions.pram_apmdm_efasp import compile_apmdm_efasp
+    lib, b, length = _library(program, n)
+    con = compile_apmdm_efasp(lib.program, length, max(b.memory, length, 1), b.time,
+                              lib.variant)
+    return _wrap(con.compiled, con.parameters())
+
+
+if "thm1-mdm" not in _ENTRIES:
+    register_construction(ConstructionEntry(
+        "thm1-mdm", "Theorem 1: the PRAM -> MDM next-step function compiled to an exact AHA "
+        "transformer (n = library size)", build_thm1, supported_library(), "prefix-sum"))
+if "thm4-apmdm" not in _ENTRIES:
+    register_construction(ConstructionEntry(
+        "thm4-apmdm", "Theorem 4: the PRAM -> AP-MDM next-step function compiled to an exact "
+        "AHA transformer (n = library size)", build_thm4, supported_library(), "prefix-sum"))
