@@ -71,8 +71,8 @@ def test_compiled_library_all_sizes(theorem):
 
 def test_library_coverage_is_what_the_docs_say():
     covered = {c.label for c in ALL_CASES["1"]}
-    assert covered == {"bitonic-sort", "dyck1", "list-rank", "parity", "prefix-sum",
-                       "seq-dyck", "seq-sum", "sum"}
+    assert covered == {"bitonic-sort", "connected-components", "dyck1", "list-rank", "parity",
+                       "prefix-sum", "seq-dyck", "seq-sum", "sum"}
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
