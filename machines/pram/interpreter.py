@@ -231,8 +231,6 @@ class PRAM:
             still: list[int] = []
             for pid in active:
                 pc = pcs[pid]
-                if pc >= end:
-                    continue  # implicit halt (not counted as work below)
                 op, a = code[pc]
                 r = regs[pid]
                 nxt = pc + 1
