@@ -27,20 +27,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hypothesis import HealthCheck, Verbosity, given, settings
-from hypothesis import seed as hypothesis_seed
-
 from checks.pram_cases import (
     Outcome,
     PramCase,
-    aggregate,
-    case_from_instance,
     check_case,
     declared_sizes,
     library_cases,
+    random_rows,
 )
 from checks.registry import CheckOptions, CheckRow
-from checks.strategies import PramInstance, pram_instances
+from checks.strategies import pram_instances
 from constructions.efasp import CompiledProgram, evaluate
 from constructions.pram_apmdm import compile_apmdm
 from constructions.pram_apmdm_efasp import compile_apmdm_efasp
@@ -244,31 +240,8 @@ def supported_instances() -> Any:
 def compiled_random_rows(theorem: str, construction: str, runner: Callable, seed: int,
                          count: int) -> list[CheckRow]:
     """``count`` random supported programs, one aggregated row (plus a shrunk failure)."""
-    rows: list[CheckRow] = []
-    failures: list[CheckRow] = []
-
-    @hypothesis_seed(seed)
-    @settings(max_examples=count, deadline=None, database=None, verbosity=Verbosity.quiet,
-              suppress_health_check=list(HealthCheck))
-    @given(supported_instances())
-    def prop(inst: PramInstance) -> None:
-        row = check_case(theorem, construction, case_from_instance(inst), runner)
-        if not row.ok:
-            failures.append(row)
-            raise AssertionError(row.detail)
-        if not failures:
-            rows.append(row)
-
-    try:
-        prop()
-    except AssertionError:
-        pass
-    out = [aggregate(rows, failures[-1] if failures else None)] if rows or failures else []
-    if failures:
-        f = failures[-1]
-        out.append(CheckRow(f.theorem, f.construction, "random-minimal-failure", f.n, False,
-                            f.measured, f.bound, 1, f.outputs_equal, f.detail))
-    return out
+    return random_rows(theorem, construction, runner, CheckOptions(seed=seed), count,
+                       supported_instances())
 
 
 def run_compiled_suite(theorem: str, options: CheckOptions) -> list[CheckRow]:

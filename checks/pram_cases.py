@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.strategies import SearchStrategy
 
 from checks.registry import CheckOptions, CheckRow
 from checks.strategies import PramInstance, pram_instances
@@ -139,15 +140,16 @@ def case_from_instance(inst: PramInstance) -> PramCase:
 
 
 def random_rows(theorem: str, construction: str, runner: Runner, options: CheckOptions,
-                count: int) -> list[CheckRow]:
-    """Check ``count`` random programs; one aggregated row (plus the shrunk failure, if any)."""
+                count: int, instances: SearchStrategy | None = None) -> list[CheckRow]:
+    """Check ``count`` random programs (drawn from ``instances``, default all of
+    :func:`pram_instances`); one aggregated row (plus the shrunk failure, if any)."""
     rows: list[CheckRow] = []
     failures: list[CheckRow] = []
 
     @hypothesis_seed(options.seed)
     @settings(max_examples=count, deadline=None, database=None, verbosity=Verbosity.quiet,
               suppress_health_check=list(HealthCheck))
-    @given(pram_instances())
+    @given(pram_instances() if instances is None else instances)
     def prop(inst: PramInstance) -> None:
         row = check_case(theorem, construction, case_from_instance(inst), runner)
         if not row.ok:

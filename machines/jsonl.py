@@ -1,12 +1,17 @@
-"""Shared validation for the toolkit's JSON Lines files (traces, transitions).
+"""Shared plumbing for the toolkit's output files: atomic writing, and validation of JSON Lines
+files (traces, transitions).
 
-Every failure raises :class:`~machines.errors.MalformedTraceError` naming the file and the
-1-based line, so a reader never shows a traceback for bad input.
+Every validation failure raises :class:`~machines.errors.MalformedTraceError` naming the file
+and the 1-based line, so a reader never shows a traceback for bad input. Every write goes
+through :func:`write_chunks_atomic`, so no reader ever sees a half-written file.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+from collections.abc import Iterable
 from typing import Any
 
 from machines.errors import InvalidArgumentError, MalformedTraceError
@@ -49,3 +54,37 @@ class JsonLinesValidator:
             return canvas_from_json(value)
         except InvalidArgumentError as exc:
             raise self.fail(lineno, f"field {field!r}: {exc}") from None
+
+
+def write_chunks_atomic(path: str | os.PathLike, chunks: Iterable[bytes]) -> None:
+    """Stream ``chunks`` into a temp file beside ``path``, fsync, then ``os.replace``: readers
+    see the old file or the complete new one; on any error the temp file is removed, and an
+    OS error becomes :class:`InvalidArgumentError` naming the file."""
+    target = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(target))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=directory)
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot write {target}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
+        os.replace(tmp, target)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise InvalidArgumentError(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from machines.errors import ApmdmError, InvalidArgumentError
-from machines.jsonl import JsonLinesValidator
+from machines.jsonl import JsonLinesValidator, write_chunks_atomic
 from machines.process import (
     GenerationProcess,
     Limits,
@@ -228,28 +227,8 @@ def dumps_trace(trace: Trace) -> str:
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same directory and ``os.replace``:
-    readers see the old file or the complete new one, never a half-written file."""
-    target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=directory)
-    except OSError as exc:
-        raise InvalidArgumentError(f"cannot write {target}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise InvalidArgumentError(f"cannot write {target}: {exc.strerror or exc}") from None
-        raise
+    """Write ``data`` to ``path`` atomically (see :func:`machines.jsonl.write_chunks_atomic`)."""
+    write_chunks_atomic(path, (data,))
 
 
 def write_trace(trace: Trace, path: str | os.PathLike) -> None:

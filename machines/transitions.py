@@ -31,13 +31,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from machines.errors import ApmdmError, InvalidArgumentError
-from machines.jsonl import JsonLinesValidator
+from machines.errors import ApmdmError
+from machines.jsonl import JsonLinesValidator, write_chunks_atomic
 from machines.process import (
     GenerationProcess,
     Limits,
@@ -134,30 +133,9 @@ class ExportSummary:
 
 
 def write_lines_atomic(path: str | os.PathLike, lines: Iterator[str]) -> None:
-    """Stream ``lines`` (each without newline) into a temp file beside ``path``, fsync, then
-    ``os.replace``: readers never see a half-written file; on error the temp file is removed."""
-    target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=directory)
-    except OSError as exc:
-        raise InvalidArgumentError(f"cannot write {target}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="ascii", newline="\n") as fh:
-            for line in lines:
-                fh.write(line)
-                fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise InvalidArgumentError(f"cannot write {target}: {exc.strerror or exc}") from None
-        raise
+    """Stream ASCII ``lines`` (each without newline) to ``path`` atomically
+    (see :func:`machines.jsonl.write_chunks_atomic`)."""
+    write_chunks_atomic(path, ((line + "\n").encode("ascii") for line in lines))
 
 
 def export_transitions(process: GenerationProcess, canvas: Sequence[Any], limits: Limits,

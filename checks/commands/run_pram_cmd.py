@@ -15,10 +15,10 @@ import importlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 
 from machines.errors import InvalidArgumentError, SizeLimitExceeded
+from machines.jsonl import write_chunks_atomic
 from machines.pram.assembly import load_program_file
 from machines.pram.interpreter import PRAM, PRAMLimits, PRAMResult, PRAMStep, Variant
 from machines.pram.isa import Program
@@ -219,36 +219,14 @@ def write_pram_trace(path: str, pram: PRAM, inputs: Sequence[int],
         raise InvalidArgumentError(f"cannot write trace {path!r}: it is a directory")
     vals = tuple(inputs)
     count = processors if processors is not None else pram.program.processor_count(len(vals))
-    try:
-        fd, temp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp",
-                                    dir=folder)
-    except OSError as exc:
-        raise InvalidArgumentError(f"cannot write trace {path!r}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="ascii", newline="\n") as out:
-            out.write(_line(trace_header(pram, vals, count)))
-            for step in pram.run_stepwise(vals, processors):
-                out.write(_line(trace_step(step)))
-            result = pram.run(vals, processors)
-            out.write(_line({"output": list(result.output),
-                             "counters": counters_to_json(result)}))
-        os.chmod(temp, 0o666 & ~_umask())
-        os.replace(temp, target)
-    except OSError as exc:
-        _remove(temp)
-        raise InvalidArgumentError(f"cannot write trace {path!r}: {exc.strerror}") from None
-    except BaseException:
-        _remove(temp)
-        raise
-    return result
+    outcome: dict = {}
 
+    def lines():
+        yield _line(trace_header(pram, vals, count))
+        for step in pram.run_stepwise(vals, processors):
+            yield _line(trace_step(step))
+        outcome["result"] = result = pram.run(vals, processors)
+        yield _line({"output": list(result.output), "counters": counters_to_json(result)})
 
-def _remove(path: str) -> None:
-    if os.path.exists(path):
-        os.unlink(path)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_chunks_atomic(target, (line.encode("ascii") for line in lines()))
+    return outcome["result"]

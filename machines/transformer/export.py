@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 from typing import Any
 
 import numpy as np
 
 from machines.errors import ApmdmError, MalformedModelFileError
+from machines.jsonl import write_chunks_atomic
 from machines.tokens import token_from_json, token_to_json
 from machines.transformer.spec import MLP, Head, Layer, TokenReadout, TransformerSpec
 
@@ -103,20 +102,8 @@ def _jsonable(obj: Any) -> Any:
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory + os.replace."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        mask = os.umask(0)
-        os.umask(mask)
-        os.fchmod(fd, 0o666 & ~mask)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write ``data`` to ``path`` atomically (see :func:`machines.jsonl.write_chunks_atomic`)."""
+    write_chunks_atomic(path, (data,))
 
 
 def save_transformer(spec: TransformerSpec, path: str, layout_path: str | None = None) -> dict:
