@@ -40,7 +40,7 @@ from checks.strategies import pram_instances
 from constructions.efasp import CompiledProgram, evaluate
 from constructions.pram_apmdm import compile_apmdm
 from constructions.pram_apmdm_efasp import compile_apmdm_efasp
-from constructions.pram_efasp_common import UNSUPPORTED, bits_needed, default_word_bits
+from constructions.pram_efasp_common import bits_needed, compiles, default_word_bits
 from constructions.pram_mdm import compile_mdm
 from constructions.pram_mdm_efasp import compile_mdm_efasp
 from machines.errors import CompiledModelMismatch, ConstructionError
@@ -54,7 +54,7 @@ MDM_NAME, APMDM_NAME = "thm1-mdm", "thm4-apmdm"
 SIZES, QUICK_SIZES = (4, 8, 16), (4, 8)
 # Default sweep budget: (context^2 * time bound) of a case, a proxy for the forward passes'
 # cost (every step attends over the whole canvas).
-MDM_BUDGET, APMDM_BUDGET = 2e7, 6e7
+MDM_BUDGET, APMDM_BUDGET = 3e8, 1e9
 RANDOM_DEFAULT, RANDOM_QUICK = 50, 10
 
 
@@ -212,8 +212,7 @@ def compiled_apmdm_runner(compiler: Compiler = compile_apmdm_efasp) -> Callable:
 def supported(program: Program, variant: Variant) -> bool:
     """Whether the compiled path compiles ``program`` under ``variant`` (see
     :func:`constructions.pram_efasp_common.check_supported`)."""
-    return (variant is not Variant.CRCW_ARBITRARY
-            and not any(ins.op in UNSUPPORTED for ins in program.instructions))
+    return compiles(program, variant)
 
 
 def compiled_library_cases(sizes: tuple[int, ...], seed: int, theorem: str,

@@ -66,7 +66,7 @@ def apmdm_step_program(ref: PramToAPMDM, codec: SlotCodec) -> Program:
     s = fetch_slot(p, partner, pos, prog, w, True, "cur", extra=("t", "pid"))
     running = p.compare(s.pc, "<", end, name="running")
     proc_mask = p.and_(mask, p.not_(in_mem, name="in_procs"), name="proc_mask")
-    dec = decode_step(p, s, prog, S, True)
+    dec = decode_step(p, s, prog, S, True, w, ref.context)
     val = token(p, "val")
     loaded = p.rightmost_match(dec.load_addr, pos, val, where=in_mem, name="loaded")
     ex = execute_step(p, s, dec, loaded, prog, P, n, w)

@@ -31,12 +31,22 @@ instruction; exactly one is 1 for a running processor, none for a halted one, wh
   (``field_bit:r:b``, like ``field_sq``) and carried by the same attention head that fetches
   the registers: ``a * b = sum_{i<w} 2^i select(a_i, b, 0) - 2^w select(a_w, b, 0)``
   (width ``2(w+1)``), bitwise ops ``sum_i ±2^i op(a_i, b_i)`` (width ``w+1``), ``a >> s`` a
-  select over the ``w+2`` cases of ``s`` (width ``5(w+2)``). So the width is
-  ``O(|program| + (#bit operands)·w) = O(log n)``.
-* ``div``, ``mod`` and ``shl`` are not compiled: :func:`check_supported` raises
-  :class:`ConstructionError` naming the opcode and instruction (we know no exact
-  constant-depth, O(log n)-width gadget for a quotient of two variables from these
-  primitives).
+  select over the ``w+2`` cases of ``s`` (width ``5(w+2)``), ``a << s`` likewise a select
+  over ``s = 0 .. w+1`` of ``a * 2^s`` (a nonzero ``a`` shifted further leaves the word: the
+  slot faults). So the width is ``O(|program| + (#bit operands)·w) = O(log n)``.
+* ``div`` and ``mod`` (:func:`divide`, shared by all div/mod instructions, since one
+  instruction executes per slot): Python's floor division ``a // b`` is reduced to a
+  nonnegative dividend and a positive divisor (``b < 0``: negate both; then ``a < 0``:
+  ``floor(a/b) = -floor((b - 1 - a)/b)``). The quotient has two digits in base
+  ``K = ceil(2^(w+1) / L)`` (:func:`low_digit_base`; ``L`` the canvas length, ``K <= 512``
+  with the default word size): the high digit ``floor(a / (K b))`` is below ``L``, so the
+  E-FASP ``quotient`` head finds it (its candidates are the canvas positions); the low digit
+  is ``sum_{c=1}^{K-1} [a - K b hi >= c b]`` (``K - 1`` comparisons). The remainder
+  ``R = a - q b`` uses the bits of the divisor register (the ``mul`` construction). The slot
+  faults unless ``0 <= R < b`` (``b > 0``) or ``b < R <= 0`` (``b < 0``), which holds iff
+  ``q`` is the true floor quotient: a zero divisor is detected, and no wrong quotient can
+  pass silently. Width ``O(w)`` per distinct divisor register plus ``K``, one extra
+  attention head, constant depth.
 """
 
 from __future__ import annotations
@@ -53,19 +63,23 @@ from machines.pram.isa import Op
 from machines.tokens import MASK
 from machines.transformer.embedding import TokenCodec
 
-UNSUPPORTED = frozenset({Op.DIV, Op.MOD, Op.SHL})
-BIT_OPS = frozenset({Op.MUL, Op.AND, Op.OR, Op.XOR, Op.SHR})
+BIT_OPS = frozenset({Op.MUL, Op.AND, Op.OR, Op.XOR, Op.SHR, Op.DIV, Op.MOD})
+DIVIDE_OPS = frozenset({Op.DIV, Op.MOD})
 WORD_BITS_MIN, WORD_BITS_MAX = 12, 22
 
 
+def compiles(program: PramProgram, variant: Variant) -> bool:
+    """Whether :func:`check_supported` accepts ``program`` under ``variant``."""
+    try:
+        check_supported(program, variant)
+    except ConstructionError:
+        return False
+    return True
+
+
 def check_supported(program: PramProgram, variant: Variant) -> None:
-    """Raise ConstructionError if the compiled path cannot run ``program`` under ``variant``."""
-    for k, ins in enumerate(program.instructions):
-        if ins.op in UNSUPPORTED:
-            raise ConstructionError(
-                f"compiled PRAM step: {program.name}: instruction {k} ({ins}) uses opcode "
-                f"{ins.op.value!r}, which the compiled transformer does not support (supported: "
-                "every opcode except div, mod, shl)")
+    """Raise ConstructionError if the compiled path cannot run ``program`` under ``variant``
+    (every opcode compiles; the one refusal is the crcw-arbitrary variant)."""
     if variant is Variant.CRCW_ARBITRARY:
         raise ConstructionError(
             f"compiled PRAM step: {program.name}: variant crcw-arbitrary (lowest id wins) is "
@@ -84,13 +98,16 @@ def bits_needed(value: int) -> int:
 
 
 def bit_registers(program: PramProgram) -> tuple[int, ...]:
-    """Registers whose bits some instruction needs (operands of mul, and, or, xor, shr)."""
+    """Registers whose bits some instruction needs (operands of mul, and, or, xor, shr; the
+    divisor of div and mod)."""
     need: set[int] = set()
     for ins in program.instructions:
         if ins.op in (Op.AND, Op.OR, Op.XOR):
             need.update(ins.args[1:3])
         elif ins.op in (Op.MUL, Op.SHR):
             need.add(ins.args[1])
+        elif ins.op in DIVIDE_OPS:
+            need.add(ins.args[2])
     return tuple(sorted(need))
 
 
@@ -137,8 +154,10 @@ class SlotCodec:
     def decode(self, fields: Sequence[int]) -> object:
         if fields[-1]:
             raise ConstructionError(
-                "compiled PRAM step: a filled slot accesses an address outside the compiled "
-                f"range 0..{self.address_bound - 1} (or shifts by an amount outside 0..62)")
+                "compiled PRAM step: a filled slot faults: it accesses an address outside the "
+                f"compiled range 0..{self.address_bound - 1}, shifts by an amount outside "
+                "0..62 (or a nonzero value out of the word), or divides by 0 or with a "
+                "quotient that is not a canvas position")
         if fields[0] == 1:
             return tuple(int(v) for v in fields[2:-1])
         return int(fields[1])
@@ -212,6 +231,8 @@ class Decoded:
     store_key_sq: Feature | None
     store_val: Feature
     fault: Feature
+    quotient: Feature | None = None     # a // b of the executing div/mod instruction
+    remainder: Feature | None = None    # a % b
 
 
 def _sum(p: Program, terms: list[Feature], const: int, name: str) -> Feature:
@@ -219,7 +240,7 @@ def _sum(p: Program, terms: list[Feature], const: int, name: str) -> Feature:
 
 
 def decode_step(p: Program, s: SlotView, program: PramProgram, address_bound: int,
-                with_key_sq: bool) -> Decoded:
+                with_key_sq: bool, word_bits: int, canvas_length: int) -> Decoded:
     code = program.instructions
     is_k = {k: p.compare(s.pc, "==", k, name=f"is{k}") for k in range(len(code))}
     loads = [p.select(is_k[k], s.regs[ins.args[1]] + ins.args[2], 0, name=f"ld{k}")
@@ -254,8 +275,76 @@ def decode_step(p: Program, s: SlotView, program: PramProgram, address_bound: in
             bad.append(p.and_(is_k[k], p.or_(p.compare(amount, "<", 0, name=f"shneg{k}"),
                                              p.compare(amount, ">", 62, name=f"shbig{k}"),
                                              name=f"shout{k}"), name=f"shbad{k}"))
+        elif ins.op is Op.SHL:   # amounts in w+2 .. 62 leave the word unless the operand is 0
+            amount, x = s.regs[ins.args[2]], s.regs[ins.args[1]]
+            far = p.and_(p.compare(amount, ">", word_bits + 1, name=f"shlfar{k}"),
+                         p.compare(x, "!=", 0, name=f"shlnz{k}"), name=f"shlbig{k}")
+            bad.append(p.and_(is_k[k], p.or_(p.compare(amount, "<", 0, name=f"shlneg{k}"),
+                                             far, name=f"shlout{k}"), name=f"shlbad{k}"))
+    quotient = remainder = None
+    if any(ins.op in DIVIDE_OPS for ins in code):
+        quotient, remainder, div_bad = divide(p, s, is_k, program, word_bits, canvas_length)
+        bad.append(div_bad)
     fault = p.or_(*bad, name="fault_any")
-    return Decoded(is_k, load_addr, store_key, key_sq, store_val, fault)
+    return Decoded(is_k, load_addr, store_key, key_sq, store_val, fault, quotient, remainder)
+
+
+def low_digit_base(word_bits: int, canvas_length: int) -> int:
+    """``K = ceil(2^(w+1) / L)``: the quotient head finds ``floor(a / (K b))``, which is below
+    ``2^(w+1) / K <= L`` and so a canvas position, and ``K - 1`` comparisons find the low
+    digit. With the default word size ``2^(w+1)`` lies in ``(256 L, 512 L]``, so ``K`` is at
+    most 512: a constant."""
+    return max(1, -(-(1 << (word_bits + 1)) // max(1, canvas_length)))
+
+
+def divide(p: Program, s: SlotView, is_k: dict[int, Feature], program: PramProgram,
+           w: int, canvas_length: int) -> tuple[Feature, Feature, Feature]:
+    """``(a // b, a % b, fault)`` of the executing div/mod instruction (Python's floor
+    division; see the module docstring for the derivation)."""
+    code = program.instructions
+    ks = [k for k, ins in enumerate(code) if ins.op in DIVIDE_OPS]
+    a = _sum(p, [p.select(is_k[k], s.regs[code[k].args[1]], 0, name=f"dv.a{k}") for k in ks],
+             0, "dv.a")
+    b = _sum(p, [p.select(is_k[k], s.regs[code[k].args[2]], 0, name=f"dv.b{k}") for k in ks],
+             0, "dv.b")
+    flip = p.compare(b, "<", 0, name="dv.flip")
+    a1 = p.select(flip, -a, a, name="dv.a1")
+    b1 = p.max(p.select(flip, -b, b, name="dv.b1raw"), 1, name="dv.b1")      # >= 1
+    neg = p.compare(a1, "<", 0, name="dv.neg")
+    a2 = p.select(neg, p.linear([(b1, 1), (a1, -1)], -1), a1, name="dv.a2")  # >= 0
+    # x * b from the two's-complement bits of the divisor register (one group per register)
+    divisors = sorted({code[k].args[2] for k in ks})
+    on = {r: p.or_(*[is_k[k] for k in ks if code[k].args[2] == r], name=f"dv.r{r}.on")
+          for r in divisors}
+    bits = [p.or_(*[p.and_(on[r], s.bits[r][i], name=f"dv.r{r}.bit{i}") for r in divisors],
+                  name=f"dv.bit{i}") for i in range(w + 1)]
+
+    def times_b(x: Feature, nm: str) -> Feature:
+        return p.linear([(p.select(bits[i], x, 0, name=f"{nm}.b{i}"),
+                          (1 << i) if i < w else -(1 << w)) for i in range(w + 1)], name=nm)
+
+    base = low_digit_base(w, canvas_length)
+    if base == 1:
+        q2 = p.quotient(a2, b1, name="dv.q2")
+    else:   # high digit by the quotient head, low digit by base - 1 comparisons
+        hi = p.quotient(a2, b1 * base, name="dv.qhi")
+        hb = times_b(hi, "dv.hib")                               # hi * b
+        rest = p.linear([(a2, 1), (p.select(flip, -hb, hb, name="dv.hiabs"), -base)],
+                        name="dv.rest")                          # a2 - base * hi * |b|
+        low = [(p.compare(rest, ">=", b1 * c, name=f"dv.lo{c}"), 1) for c in range(1, base)]
+        q2 = p.linear([(hi, base)] + low, name="dv.q2")
+    q = p.select(neg, -q2, q2, name="dv.q")
+    terms = [(p.select(bits[i], q, 0, name=f"dv.qb{i}"), (1 << i) if i < w else -(1 << w))
+             for i in range(w + 1)]
+    r = p.linear([(a, 1)] + [(t, -c) for t, c in terms], name="dv.rem")
+    pos_ok = p.and_(p.compare(b, ">", 0, name="dv.bpos"), p.compare(r, ">=", 0, name="dv.r0"),
+                    p.compare(r, "<", b, name="dv.rb"), name="dv.okpos")
+    neg_ok = p.and_(flip, p.compare(r, "<=", 0, name="dv.rn0"),
+                    p.compare(r, ">", b, name="dv.rnb"), name="dv.okneg")
+    active = p.or_(*[is_k[k] for k in ks], name="dv.active")
+    bad = p.and_(active, p.not_(p.or_(pos_ok, neg_ok, name="dv.ok"), name="dv.notok"),
+                 name="dv.bad")
+    return q, r, bad
 
 
 @dataclass
@@ -284,7 +373,7 @@ def execute_step(p: Program, s: SlotView, dec: Decoded, loaded: Feature, program
             zero = p.compare(s.regs[a[0]], "==" if op is Op.JZ else "!=", 0, name=f"c{k}")
             cond.append((p.and_(dec.is_k[k], zero, name=f"jump{k}"), a[1] - k - 1))
         moves.append((dec.is_k[k], nxt - k))
-        res = _result(p, k, ins, s, loaded, processors, n, word_bits)
+        res = _result(p, k, ins, s, dec, loaded, processors, n, word_bits)
         if res is not None:
             d = a[0]
             writes.setdefault(d, []).append(
@@ -296,8 +385,8 @@ def execute_step(p: Program, s: SlotView, dec: Decoded, loaded: Feature, program
     return Executed(pc, halted, dec.store_key, dec.store_val, regs)
 
 
-def _result(p: Program, k: int, ins, s: SlotView, loaded: Feature, processors: int, n: int,
-            w: int) -> Feature | None:
+def _result(p: Program, k: int, ins, s: SlotView, dec: Decoded, loaded: Feature,
+            processors: int, n: int, w: int) -> Feature | None:
     """The value instruction ``k`` writes to its destination register (None: no write)."""
     op, a, r = ins.op, ins.args, s.regs
     nm = f"res{k}"
@@ -340,6 +429,12 @@ def _result(p: Program, k: int, ins, s: SlotView, loaded: Feature, processors: i
         return p.linear(terms, name=nm)
     if op is Op.SHR:
         return _shr(p, nm, s.bits[a[1]], y, w)
+    if op is Op.SHL:
+        return _shl(p, nm, x, y, w)
+    if op is Op.DIV:
+        return dec.quotient
+    if op is Op.MOD:
+        return dec.remainder
     return None  # jumps, store, halt
 
 
@@ -354,4 +449,14 @@ def _shr(p: Program, nm: str, bits: list[Feature], amount: Feature, w: int) -> F
         terms.append((p.select(hit, shifted, 0, name=f"{nm}.sel{sh}"), 1))
     big = p.compare(amount, ">", w, name=f"{nm}.big")
     terms.append((p.and_(big, bits[w], name=f"{nm}.neg"), -1))
+    return p.linear(terms, name=nm)
+
+
+def _shl(p: Program, nm: str, x: Feature, amount: Feature, w: int) -> Feature:
+    """``a << s = a * 2^s``: a select over ``s = 0 .. w+1`` of the affine ``a * 2^s`` (larger
+    amounts fault unless ``a = 0``, see :func:`decode_step`, and give 0)."""
+    terms = []
+    for sh in range(w + 2):
+        hit = p.compare(amount, "==", sh, name=f"{nm}.is{sh}")
+        terms.append((p.select(hit, x * (1 << sh), 0, name=f"{nm}.sel{sh}"), 1))
     return p.linear(terms, name=nm)

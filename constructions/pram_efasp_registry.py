@@ -1,8 +1,8 @@
 """Registers the compiled Theorem-1 / Theorem-4 transformers for `apmdm explain` and
 `apmdm export-weights`: ``thm1-mdm`` and ``thm4-apmdm``.
 
-``--program`` names a PRAM library program the compiled path supports (no div / mod / shl,
-not CRCW-arbitrary), ``--n`` its size parameter; the construction is compiled with the
+``--program`` names a PRAM library program the compiled path supports (any program not
+run under CRCW-arbitrary), ``--n`` its size parameter; the construction is compiled with the
 library's declared bounds T(n) and S(n) and the default word size ``w(n)``
 (:func:`constructions.pram_efasp_common.default_word_bits`).
 """
@@ -10,17 +10,15 @@ library's declared bounds T(n) and S(n) and the default word size ``w(n)``
 from __future__ import annotations
 
 from constructions.efasp.registry import _ENTRIES, ConstructionEntry, register_construction
-from constructions.pram_efasp_common import UNSUPPORTED
+from constructions.pram_efasp_common import compiles
 from machines.errors import InvalidArgumentError
-from machines.pram.interpreter import Variant
 from machines.transformer import CompiledTransformer
 
 
 def supported_library() -> tuple[str, ...]:
     from machines.pram.library import LIBRARY
     return tuple(name for name, lib in sorted(LIBRARY.items())
-                 if lib.variant is not Variant.CRCW_ARBITRARY
-                 and not any(i.op in UNSUPPORTED for i in lib.program.instructions))
+                 if compiles(lib.program, lib.variant))
 
 
 def _library(program: str | None, n: int):

@@ -70,7 +70,7 @@ def mdm_step_program(ref: PramToMDM, codec: SlotCodec) -> Program:
     in_cur = p.compare(blk, "==", cur, name="in_cur")
     all_halted = p.seq_min(prev_halted, where=in_cur, default=1, name="all_halted")
     fill = p.and_(mask, p.or_(in_cur, all_halted, name="fill_block"), name="fill")
-    dec = decode_step(p, s, prog, codec.address_bound, False)
+    dec = decode_step(p, s, prog, codec.address_bound, False, w, ref.context)
     # memory read: latest write record, else the input cell, else 0
     waddr, wval = p.token_field("waddr", name="tok.waddr"), p.token_field("wval", name="tok.wval")
     written = p.rightmost_match(dec.load_addr, waddr, wval, where=kind, name="mem.slot")

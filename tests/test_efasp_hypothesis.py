@@ -11,7 +11,8 @@ from machines.tokens import MASK
 
 N = 8
 OPS = ["linear", "compare", "max", "min", "select", "and", "or", "not", "xor", "lookup", "mul",
-       "rightmost_match", "seq_max", "seq_min", "seq_sum", "seq_mean_cmp", "prefix_mean_cmp"]
+       "rightmost_match", "seq_max", "seq_min", "seq_sum", "seq_mean_cmp", "prefix_mean_cmp",
+       "quotient", "count_match"]
 
 
 @st.composite
@@ -70,6 +71,16 @@ def programs(draw):
             where = pick_bool() if draw(st.booleans()) else None
             out = p.rightmost_match(pick(), pick(), pick(), where, draw(st.integers(-3, 3)),
                                     name=nm)
+        elif op == "quotient":
+            divisor = p.max(pick(), draw(st.integers(1, 3)), name=nm + "d")
+            out = p.quotient(pick(), divisor, name=nm)
+        elif op == "count_match":
+            def side():
+                return draw(st.sampled_from([0, 1])) if draw(st.integers(0, 4)) == 0 \
+                    else pick_bool()
+            pairs = [(side(), side()) for _ in range(draw(st.integers(0, 3)))]
+            where = pick_bool() if draw(st.booleans()) else None
+            out = p.count_match(pairs, where, name=nm)
         elif op in ("seq_max", "seq_min"):
             where = pick_bool() if draw(st.booleans()) else None
             out = getattr(p, op)(pick(), where, draw(st.integers(-3, 3)), name=nm)

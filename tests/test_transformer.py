@@ -123,8 +123,8 @@ def test_spec_validation_rejects_inexact_structures(breakage):
     w2[0, 4] = 1
     layers = [Layer((h1, h2), None), Layer((), MLP(w1, np.zeros(1), w2, np.zeros(5)))]
     _spec(layers, dims, rat, readout=4)  # the unbroken spec is valid
-    if breakage == "attn-reads-rational":
-        layers.append(Layer((Head("h3", _col(5, {2: 1}), _col(5, {0: 1}), _col(5, {0: 1}),
+    if breakage == "attn-reads-rational":  # a key (a query may read one rational dim)
+        layers.append(Layer((Head("h3", _col(5, {0: 1}), _col(5, {2: 1}), _col(5, {0: 1}),
                                   (4,)),), None))
     elif breakage == "two-rationals":
         w1[3, 0] = 1
@@ -156,3 +156,26 @@ def test_adapter_drives_an_mdm_run():
     res = GenerationProcess(Model.MDM, f).run((3, MASK, MASK, 9), Limits(max_steps=5))
     assert res.final == (3, 4, 4, 9) and res.stop is StopReason.NO_MASK
     assert f((MASK,) * 3) == f((MASK,) * 3)  # pure: same canvas, same output
+
+
+def _two_dim_head(q_weights, k_weights):
+    w_q, w_k = np.zeros((3, 2)), np.zeros((3, 2))
+    for (row, col), v in q_weights.items():
+        w_q[row, col] = v
+    for (row, col), v in k_weights.items():
+        w_k[row, col] = v
+    head = Head("h", w_q, w_k, _col(3, {1: 1}), (2,), mean=False)
+    return _spec([Layer((head,), None)])
+
+
+def test_score_guard_pairs_query_and_key_dimensions():
+    """The bound is sum_d max|q_d| max|k_d|. Query (2^34 tok, 0), key (tok, 2^34 pos):
+    scores 2^34 tok_i tok_j <= 2^46 are exact, though max_i |q_i|_1 * max_j |k_j|_inf is
+    about 2^75; the arg-max of a query with tok > 0 is {0, 2} (tok 64), mean position 1."""
+    spec = _two_dim_head({(0, 0): 2 ** 34}, {(0, 0): 1, (1, 1): 2 ** 34})
+    res = forward(spec, CODEC.encode_canvas((64, 3, 64, 1)))
+    assert res.column("out") == [1, 1, 1, 1]
+    # ... while the same magnitudes on one shared dimension can reach 2^53: refused
+    big = _two_dim_head({(0, 0): 2 ** 34}, {(0, 0): 2 ** 34})
+    with pytest.raises(PrecisionError, match="attention scores may reach"):
+        forward(big, CODEC.encode_canvas((64, 3, 64, 1)))

@@ -7,7 +7,9 @@ Semantics of the aggregations (``W`` = positions where ``where`` holds, all if n
 * ``rightmost_match``: value at ``max{j in W : key_j == query_i}``, else ``default``;
 * ``seq_max`` / ``seq_min``: max / min of ``x`` over ``W``, ``default`` if ``W`` is empty;
 * ``seq_sum``: sum of ``x`` over ``W``;
-* ``seq_mean``: the mean of ``x`` over ``W`` (0 if empty); ``prefix=True``: over ``j <= i``.
+* ``seq_mean``: the mean of ``x`` over ``W`` (0 if empty); ``prefix=True``: over ``j <= i``;
+* ``count_match``: ``#{j in W : key_j == query_i for every (query, key) pair}``;
+* ``quotient``: ``min(max(a // b, 0), L - 1)`` (``b >= 1``, ``L`` the canvas length).
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ def _eval(nd: Node, args: list[list], fields: list, names: list[str], n: int) ->
     if op == "token_field_bit":
         k = 1 + names.index(p[0])
         return [(row[k] >> p[1]) & 1 for row in fields]
+    if op == "position_sq":
+        return [j * j for j in rng]
     if op == "position_div":
         return [(j - p[1]) // p[0] for j in rng]
     if op == "position_mod":
@@ -107,6 +111,10 @@ def _eval_aggregate(nd: Node, args: list[list], n: int) -> list:
             last[args[1][j]] = j
         q, v = args[0], args[2]
         return [v[last[q[i]]] if q[i] in last else p[0] for i in range(n)]
+    if op == "quotient":
+        return [min(max(args[0][i] // args[1][i], 0), n - 1) for i in range(n)]
+    if op == "count_match":
+        return _count_match(nd, args, n)
     if op in ("seq_max", "seq_min"):
         w = [args[0][j] for j in _where(nd, args, 1, n)]
         r = (max(w) if op == "seq_max" else min(w)) if w else p[0]
@@ -126,6 +134,17 @@ def _eval_aggregate(nd: Node, args: list[list], n: int) -> list:
         c = sum(sel)
         return [Fraction(sum(x), c) if c else Fraction(0)] * n
     raise InvalidEFASPProgramError(f"node {nd.name!r}: unknown operation {op!r}")
+
+
+def _count_match(nd: Node, args: list[list], n: int) -> list[int]:
+    """``#{j in W : key_j == query_i for every pair}``: count the key tuples over ``W``
+    once, then look up each position's query tuple."""
+    npairs = nd.params[0]
+    counts: dict[tuple, int] = {}
+    for j in _where(nd, args, 2 * npairs, n):
+        key = tuple(args[2 * k + 1][j] for k in range(npairs))
+        counts[key] = counts.get(key, 0) + 1
+    return [counts.get(tuple(args[2 * k][i] for k in range(npairs)), 0) for i in range(n)]
 
 
 def reference_step(program: Program, canvas: Sequence[Any],

@@ -5,7 +5,7 @@ is our definition. A *program* is a list of named nodes; every node is a feature
 value per canvas position, computed from the canvas only:
 
 * inputs: ``token_field(F)`` (an integer field of the token, 0 at MASK), ``is_mask()``,
-  ``position()`` (0-based, re-encoded each step), ``const(c)``; also
+  ``position()`` (0-based, re-encoded each step), ``position_sq()``, ``const(c)``; also
   ``token_field_bit(F, b)`` (bit b of a field, two's complement) and
   ``position_div(K, O)`` / ``position_mod(K, O)`` (block index and slot of a blocked layout);
 * local maps (compiled to exact ReLU MLPs): ``linear`` (add, subtract, scale by an
@@ -16,7 +16,11 @@ value per canvas position, computed from the canvas only:
 * aggregations over all positions (non-causal AHA): ``rightmost_match(query, key, value,
   where, default)`` (the value at the largest j with ``key_j == query_i`` and ``where_j``),
   ``seq_max``/``seq_min`` (with ``where``/``default``), ``seq_sum`` (integer) and ``seq_mean``
-  (a rational; ``prefix=True`` averages over ``j <= i`` with a causal head).
+  (a rational; ``prefix=True`` averages over ``j <= i`` with a causal head),
+  ``count_match(pairs, where)`` (how many ``j`` have ``key_j == query_i`` for every boolean
+  pair, and ``where_j``: an integer in ``[0, L]``), and
+  ``quotient(a, b)`` (``floor(a / b)`` for a divisor ``b >= 1``, clamped to the positions
+  ``[0, L - 1]``: the positions serve as the candidate quotients of one pick head).
 
 Every integer feature has a declared or inferred domain ``[lo, hi]``; the compiled MLPs are
 exact on these domains. Means are *rational* features: they may only feed ``linear`` maps
@@ -170,6 +174,10 @@ class Program:
         an embedding feature, like ``field_sq``."""
         return self._add("token_field_bit", (), (field_name, bit), name)
 
+    def position_sq(self, name: str | None = None) -> Feature:
+        """``j^2`` (the embedding feature ``pos_sq``), e.g. a value for a square lookup."""
+        return self._add("position_sq", (), (), name)
+
     def position_div(self, k: int, offset: int = 0, name: str | None = None) -> Feature:
         """``floor((j - offset) / k)``: the block index of a layout of blocks of ``k``
         positions starting at ``offset`` (a position-encoding feature)."""
@@ -238,6 +246,13 @@ class Program:
         return self._add("rightmost_match", args + (key_sq,), (default, where is not None, True),
                          name)
 
+    def quotient(self, a: Any, b: Any, name: str | None = None) -> Feature:
+        """``min(max(floor(a / b), 0), L - 1)`` for a divisor whose domain is ``b >= 1``
+        (``L`` = canvas length): one pick head whose candidates are the positions ``j``
+        (see :mod:`constructions.efasp.lower`). Exact ``floor(a / b)`` whenever
+        ``0 <= a < L * b``; a caller that needs more checks ``0 <= a - q * b < b``."""
+        return self._add("quotient", (a, b), (), name)
+
     def seq_max(self, x: Any, where: Any = None, default: int = 0,
                 name: str | None = None) -> Feature:
         args = (x,) + ((where,) if where is not None else ())
@@ -256,6 +271,23 @@ class Program:
     def seq_sum(self, x: Any, where: Any = None, name: str | None = None) -> Feature:
         args = (x,) + ((where,) if where is not None else ())
         return self._add("seq_sum", args, (where is not None,), name)
+
+    def count_match(self, pairs: Sequence[tuple[Any, Any]], where: Any = None,
+                    name: str | None = None) -> Feature:
+        """``#{j : key_j == query_i for every (query, key) in pairs, and where_j}``: the
+        number of positions whose key booleans equal my query booleans (a *selector width*).
+        Queries, keys and ``where`` are boolean features (integer constants 0/1 allowed);
+        the result is an integer in ``[0, L]``. Compiled with an anchor at position 0, a
+        mean head (``1/|A|``) and a conversion head back to the integer count (see
+        :mod:`constructions.efasp.lower`): O(len(pairs)) width, constant depth."""
+        pairs = tuple(pairs)
+        for pair in pairs:
+            if not isinstance(pair, tuple) or len(pair) != 2:
+                raise InvalidEFASPProgramError(
+                    f"program {self.name}: count_match pairs must be (query, key) tuples, got "
+                    f"{pair!r}")
+        args = tuple(x for pair in pairs for x in pair) + ((where,) if where is not None else ())
+        return self._add("count_match", args, (len(pairs), where is not None), name)
 
     # --- outputs ----------------------------------------------------------------------
 

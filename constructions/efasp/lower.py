@@ -15,6 +15,44 @@ Heads ([decision] score constructions; all scores are integers):
   the same ``x`` and ``w``, so the average is exact (pick); ``seq_min`` uses ``-x``.
 * ``seq_mean(x, w, prefix)``: ``score_j = w_j`` (0 without where; causal if prefix); values
   ``select(w, x, 0)``: a *mean* head writing a rational dimension.
+* ``quotient(a, b)`` (``b >= 1``): ``score_j = (2a - b + 1) j - b j^2`` over the positions
+  ``j``, a pick head reading ``j``. As a function of real ``x`` the score is
+  ``-b (x - v)^2 + const`` with vertex ``v = (2a - b + 1) / (2b)``. Writing ``a = q b + r``
+  with ``0 <= r < b`` gives ``v = q + (2r - b + 1) / (2b)`` and ``|2r - b + 1| <= b - 1 < b``,
+  so ``|v - q| < 1/2``: ``q`` is the unique integer nearest the vertex, hence the unique
+  arg-max when ``0 <= q <= L - 1``. If ``q < 0`` every position lies right of the vertex and
+  ``j = 0`` wins; if ``q >= L`` every position lies left of it and ``j = L - 1`` wins. The
+  query ``(2a - b + 1, -b)`` is affine in the arguments (no gadget); the keys are the
+  embedding features ``pos`` and ``pos_sq``. Scores are integers bounded by
+  ``L |2a - b + 1| + L^2 b`` (the forward pass guards 2^53).
+* ``count_match(pairs, w)`` = ``#{j : w_j and k_p(j) == q_p(i) for every pair p}`` (booleans;
+  ``m`` pairs), a *selector width* in three parts:
+
+  1. *Anchor and mean head.* ``a_j = [j == 0] = relu(1 - j)``; ``e_j = w_j [j != 0]`` and
+     the key features ``f_p(j) = (2 k_p(j) - 1) e_j`` come from ``AND(...) * [j != 0] =
+     relu(s) - relu(s - j)`` gadgets (``s`` = the sum of the conjuncts minus (their
+     number - 1)). Score ``sum_p (2 q_p(i) - 1) f_p(j) + e_j + (m + 1) a_j``: position 0 scores
+     exactly ``m + 1``; ``j != 0`` with ``w_j`` scores ``1 + sum_p (+-1) <= m + 1``, with
+     equality iff every pair matches (else ``<= m - 1``); ``j != 0`` without ``w_j``
+     scores 0. So the arg-max set is ``A = {0} + {j != 0 : w_j, all pairs match}``, never
+     empty, and the mean of the value ``a_j`` is ``r = 1/|A|`` (a rational dimension).
+  2. *Conversion head* (rational to integer). ``score_j = -r (j + 1)^2 + 2 (j + 1)``: the
+     query ``(r, 1)`` reads the rational ``r`` (allowed: one rational per query, see
+     machines/transformer/forward.py, which scales row ``i`` by ``|A_i|`` to integer scores
+     ``|A|^2 - (j + 1 - |A|)^2``), keys ``(-(j+1)^2, 2 (j+1))`` from ``pos``, ``pos_sq``.
+     ``g(x) = -x^2/|A| + 2x`` is concave with maximum ``|A|`` at ``x = |A|`` and
+     ``g(|A| +- 1) = |A| - 1/|A|``, so the arg-max is the one position ``j = |A| - 1``
+     (``<= L - 1``, so it exists); a pick head reads ``pos_j = #{j != 0 in A}``.
+  3. *Position 0.* A pick head with ``score_j = -j`` fetches ``k_p(0)`` and ``w_0``; the
+     mismatches ``xor(q_p, k_p(0))`` (free if one side is a constant) and ``1 - w_0`` add
+     up to ``t >= 0``, and ``relu(1 - t) = [t == 0]`` is 1 iff position 0 is counted.
+     The count is ``pos_j + [t == 0]``.
+
+  Key features, fetched values and mismatches are cached per affine form, so counts over
+  the same keys share them (the sort example's ``B`` counts over ``B`` key bits use
+  ``O(B)`` dimensions). Depth: fetch (attention), features and xors (MLP), mean head,
+  ``[t == 0]`` (MLP), conversion head: 3 layers. Scores lie in ``[-m, m + 1]`` in the mean
+  head and are at most ``|A| 2L + L^2`` (scaled) in the conversion head.
 * ``seq_sum(x, w)``: the mean over the whole canvas times ``L`` via ``times_length``, with
   the bits of ``L - 1`` read once per program: ``len.last = seq_max(pos)``, then a pick head
   with ``score_j = 2 last j - j^2`` (unique maximum at ``j = last``) reading ``pos_bit:b``.
@@ -72,6 +110,7 @@ class Lowering:
         self.inputs: dict[str, tuple[str, str]] = {}
         self.rational: set[str] = set()
         self.length_bits: list[Affine] | None = None
+        self.count_cache: dict[tuple, Affine] = {}   # count_match parts shared across nodes
 
     def run(self) -> Lowered:
         for nd in self.p.nodes:
@@ -118,6 +157,9 @@ class Lowering:
 
     def l_position_mod(self, nd: Node, a: list) -> Affine:
         return self.input("position", f"pos_mod:{nd.params[0]}:{nd.params[1]}")
+
+    def l_position_sq(self, nd: Node, a: list) -> Affine:
+        return self.input("position", "pos_sq")
 
     def l_is_mask(self, nd: Node, a: list) -> Affine:
         return self.input("token", "is_mask")
@@ -265,6 +307,16 @@ class Lowering:
         return self._select(f"{nd.name}.out", Affine.dim(f"{nd.name}.any"), top, tx,
                             Affine(const=d), Type(d, d), f"{nd.name}: value or default")
 
+    def l_quotient(self, nd: Node, a: list) -> Affine:
+        x, b = a
+        pos = self.input("position", "pos")
+        query = (x * 2 - b + 1, -b)
+        key = (pos, self.input("position", "pos_sq"))
+        note = (f"{nd.name}: the position j nearest ({nd.args[0]} - {nd.args[1]}/2 + 1/2) / "
+                f"{nd.args[1]}, i.e. floor({nd.args[0]} / {nd.args[1]}) clamped to [0, L-1]")
+        self.head(HeadOp(nd.name, query, key, ((f"{nd.name}.q", pos),), False, False, note))
+        return Affine.dim(f"{nd.name}.q")
+
     def l_seq_max(self, nd: Node, a: list) -> Affine:
         return self._extreme(nd, a, 1)
 
@@ -314,6 +366,97 @@ class Lowering:
         g = G.select_sum(bits + [Affine(const=1)], [1 << b for b in range(len(bits))] + [1],
                          mean, bound, "times_length")
         return self.gadget(nd.name, g, f"{nd.name}: mean * L")
+
+    # --- count_match: selector width with an anchor and a conversion head ---
+    def count_anchor(self) -> Affine:
+        """``[j == 0] = relu(1 - j)`` for an integer position ``j >= 0`` (one unit)."""
+        if ("anchor",) not in self.count_cache:
+            pos = self.input("position", "pos")
+            self.count_cache[("anchor",)] = self.gadget(
+                "count.anchor", G.relu_of(1 - pos, "anchor"), "count.anchor: [j == 0]")
+        return self.count_cache[("anchor",)]
+
+    def count_and_nonzero(self, nd: Node, conj: list[Affine]) -> Affine:
+        """``AND(conj) * [j != 0]`` for booleans ``conj``: with ``s = sum(conj) - (k - 1)``
+        (an integer ``<= 1``; the AND is ``relu(s)``), ``min(relu(s), j) = relu(s) -
+        relu(s - j)`` (``s <= 0``: both terms 0 as ``j >= 0``; ``s = 1``: ``1 - relu(1 - j)
+        = [j >= 1]``). One conjunct is 0/1 itself, so ``s - relu(s - j)``: one unit."""
+        s = sum(conj[1:], conj[0]) - (len(conj) - 1) if conj else Affine(const=1)
+        if not s.terms:
+            return 1 - self.count_anchor() if s.const >= 1 else Affine()
+        cached = self.count_cache.get(("nonzero", s))
+        if cached is None:
+            pos = self.input("position", "pos")
+            dim = f"{nd.name}.nz{len(self.count_cache)}"
+            if len(conj) == 1:
+                g, extra = Gadget((s - pos,), (-1,), 0, "and-nonzero"), s
+            else:
+                g, extra = Gadget((s, s - pos), (1, -1), 0, "and-nonzero"), Affine()
+            cached = self.gadget(dim, g, f"{dim}: {nd.name} key part * [j != 0]", extra)
+            self.count_cache[("nonzero", s)] = cached
+        return cached
+
+    def count_at_zero(self, nd: Node, x: Affine) -> Affine:
+        """``x_0`` (the value at position 0) by a pick head with ``score_j = -j``."""
+        if not x.terms:
+            return x
+        cached = self.count_cache.get(("first", x))
+        if cached is None:
+            dim = f"{nd.name}.at0_{len(self.count_cache)}"
+            pos = self.input("position", "pos")
+            self.head(HeadOp(dim, (Affine(const=1),), (pos * -1,), ((dim, x),), False, False,
+                             f"{dim}: j == 0 (min j); reads a key of {nd.name}"))
+            cached = self.count_cache[("first", x)] = Affine.dim(dim)
+        return cached
+
+    def count_mismatch(self, nd: Node, q: Affine, k0: Affine) -> Affine:
+        """``xor(q, k0)`` for booleans; free when one side is a constant."""
+        if not q.terms or not k0.terms:
+            c, x = (q, k0) if not q.terms else (k0, q)
+            return x if c.const == 0 else 1 - x
+        cached = self.count_cache.get(("xor", q, k0))
+        if cached is None:
+            dim = f"{nd.name}.ne{len(self.count_cache)}"
+            g, extra = G.xor(q, k0)
+            cached = self.gadget(dim, g, f"{dim}: {nd.name} query != key at j = 0", extra)
+            self.count_cache[("xor", q, k0)] = cached
+        return cached
+
+    def l_count_match(self, nd: Node, a: list) -> Affine:
+        m, has_where = nd.params
+        qs, ks = [a[2 * t] for t in range(m)], [a[2 * t + 1] for t in range(m)]
+        w = [a[2 * m]] if has_where else []
+        anchor = self.count_anchor()
+        elig = self.count_and_nonzero(nd, w)
+        feats = [self.count_and_nonzero(nd, [k] + w) * 2 - elig for k in ks]
+        query, key = count_scores(qs, feats, elig, anchor)
+        inv, rest = f"{nd.name}.inv", f"{nd.name}.rest"
+        self.head(HeadOp(inv, query, key, ((inv, anchor),), True, False,
+                         f"{inv}: mean of [j == 0] over {{0}} + {{j != 0 matching}} = 1/|A|"))
+        self.rational.add(inv)
+        pos, psq = self.input("position", "pos"), self.input("position", "pos_sq")
+        self.head(HeadOp(rest, (Affine.dim(inv), Affine(const=1)),
+                         ((psq + pos * 2 + 1) * -1, pos * 2 + 2), ((rest, pos),), False, False,
+                         f"{rest}: j + 1 == 1/{inv} (max of -{inv} (j+1)^2 + 2 (j+1))"))
+        mism = [self.count_mismatch(nd, q, self.count_at_zero(nd, k))
+                for q, k in zip(qs, ks, strict=True)]
+        mism += [1 - self.count_at_zero(nd, x) for x in w]
+        total = sum(mism, Affine())
+        if not total.terms:
+            first = Affine(const=int(total.const == 0))
+        else:
+            first = self.gadget(f"{nd.name}.first", G.relu_of(1 - total, "none-of"),
+                                f"{nd.name}: position 0 matches (no mismatch)")
+        return Affine.dim(rest) + first
+
+
+def count_scores(qs: list[Affine], feats: list[Affine], elig: Affine,
+                 anchor: Affine) -> tuple[tuple[Affine, ...], tuple[Affine, ...]]:
+    """Query and key of the ``count_match`` mean head: ``score_j = sum_p (2 q_p - 1) f_p(j)
+    + e_j + (m + 1) [j == 0]`` with ``f_p = (2 k_p - 1) e`` and ``e = where * [j != 0]``."""
+    m = len(qs)
+    query = tuple(q * 2 - 1 for q in qs) + (Affine(const=1), Affine(const=m + 1))
+    return query, tuple(feats) + (elig, anchor)
 
 
 def lower(program: Program, types: dict[str, Type], max_length: int) -> Lowered:

@@ -8,10 +8,16 @@ a :class:`~constructions.efasp.lang.Program` whose output token at every positio
 * ``count``: how many tokens equal 1 (tokens 0..3);
 * ``histogram``: how many tokens equal mine (tokens 0..3);
 * ``reverse``: the token at the mirrored position ``L - 1 - i`` (tokens 0..9);
-* ``sort``: the ``i``-th smallest key (distinct keys from ``[0, max_length)``); width is
-  Theta(max_length): the key domain is scanned by one-hot presence bits (no O(log n)-width
-  exact construction is known to us with these primitives: selecting ``{j : k_j < k_i}``
-  with one bilinear score needs a key dimension per domain value);
+* ``sort``: the ``i``-th smallest key (distinct keys from ``[0, max_length)``), with
+  O(log n) width and constant depth. With ``B`` key bits, ``key_j < key_i`` iff the keys
+  first differ at a bit ``b`` where ``key_i`` has 1 and ``key_j`` has 0, so
+  ``rank_i = #{j : key_j < key_i} = sum over the bits b set in key_i of C_b(i)``, where
+  ``C_b(i) = #{j : key_j agrees with key_i above bit b and has bit b = 0}`` is one
+  ``count_match`` (a selector width: ``B - 1 - b`` bit-equality pairs plus the pair
+  ``(0, bit_b)``). Then ``rank_i^2`` is read by a table lookup head (``rank_i < L``, so
+  position ``rank_i`` exists and holds ``pos_sq``), and position ``i`` picks the key whose
+  rank is ``i`` with ``rightmost_match(pos, rank, key, key_sq=rank^2)``. The bit features
+  of the keys are shared by all ``B`` counts, so the width is ``O(B)``;
 * ``dyck1``: 1 iff the parenthesis word is balanced (Dyck-1), else 0; uses a prefix mean
   (one causal head) and exact comparisons of means with 0.
 """
@@ -70,14 +76,17 @@ def sort_program(max_length: int) -> Program:
     k_dom = max_length
     p = _int_program("sort", k_dom - 1, "position i outputs the i-th smallest (distinct) key")
     tok, pos = p.token_field("tok"), p.position("pos")
-    below = p.const(0, name="P_init")
-    le = []
-    for k in range(k_dom):
-        frac = p.seq_mean(p.compare(tok, "==", k, name=f"is{k}"), name=f"frac{k}")
-        present = p.compare(frac, ">", 0, name=f"present{k}")
-        below = p.linear([(below, 1), (present, 1)], name=f"P{k}")  # keys <= k present
-        le.append((p.compare(below, "<=", pos, name=f"le{k}"), 1))
-    p.output_fields(p.linear(le, name="sorted"))
+    nbits = max(1, (k_dom - 1).bit_length())
+    bits = [p.token_field_bit("tok", b, name=f"bit{b}") for b in range(nbits)]
+    less = []
+    for b in range(nbits):
+        # keys that agree with mine above bit b and have bit b = 0
+        pairs = [(bits[c], bits[c]) for c in range(b + 1, nbits)] + [(0, bits[b])]
+        below = p.count_match(pairs, name=f"below{b}")
+        less.append((p.select(bits[b], below, 0, name=f"less{b}"), 1))
+    rank = p.linear(less, name="rank")  # #{j : key_j < key_i}, always < L
+    rank_sq = p.rightmost_match(rank, pos, p.position_sq(name="pos_sq"), name="rank_sq")
+    p.output_fields(p.rightmost_match(pos, rank, tok, name="sorted", key_sq=rank_sq))
     return p
 
 

@@ -18,8 +18,9 @@ ARITY = {"token_field": (0, 0), "is_mask": (0, 0), "position": (0, 0), "const": 
          "select": (3, 3), "and": (1, 1 << 16), "or": (1, 1 << 16), "not": (1, 1), "xor": (2, 2),
          "lookup": (1, 1), "mul": (2, 2), "rightmost_match": (3, 5),
          "token_field_bit": (0, 0), "token_field_sq": (0, 0), "position_div": (0, 0),
-         "position_mod": (0, 0), "seq_max": (1, 2),
+         "position_mod": (0, 0), "seq_max": (1, 2), "quotient": (2, 2),
          "seq_min": (1, 2), "seq_mean": (1, 2), "seq_sum": (1, 2)}
+ARITY.update({"count_match": (0, 1 << 16), "position_sq": (0, 0)})
 
 
 def _is_int(v: object) -> bool:
@@ -122,6 +123,9 @@ class TypeChecker:
     def t_position(self, nd: Node, _ts: list) -> Type:
         return Type(0, self.n - 1)
 
+    def t_position_sq(self, nd: Node, _ts: list) -> Type:
+        return Type(0, (self.n - 1) ** 2)
+
     def t_const(self, nd: Node, _ts: list) -> Type:
         if len(nd.params) != 1 or not _is_int(nd.params[0]):
             self.fail(f"constant must be an integer, got {nd.params!r}")
@@ -209,6 +213,14 @@ class TypeChecker:
         d = self.need_default(nd.params[0])
         return Type(min(ts[2].lo, d), max(ts[2].hi, d))
 
+    def t_quotient(self, nd: Node, ts: list) -> Type:
+        self.need_int(ts[0], "dividend")
+        self.need_int(ts[1], "divisor")
+        if ts[1].lo < 1:
+            self.fail(f"the divisor's domain [{ts[1].lo}, {ts[1].hi}] must lie in [1, ...) "
+                      "(e.g. max(b, 1), with the caller checking b >= 1)")
+        return Type(0, self.n - 1)
+
     def t_seq_max(self, nd: Node, ts: list) -> Type:
         if len(ts) != 1 + int(bool(nd.params[1])):
             self.fail("argument count does not match the where flag")
@@ -239,6 +251,18 @@ class TypeChecker:
         self.need_int(ts[0], "argument")
         self._where(nd, ts, 1)
         return Type(self.n * min(ts[0].lo, 0), self.n * max(ts[0].hi, 0))
+
+    def t_count_match(self, nd: Node, ts: list) -> Type:
+        if len(nd.params) != 2 or not _is_int(nd.params[0]) or nd.params[0] < 0:
+            self.fail(f"needs (number of pairs, where flag), got {nd.params!r}")
+        npairs, has_where = nd.params
+        if len(ts) != 2 * npairs + int(bool(has_where)):
+            self.fail("argument count does not match the pairs / where flag")
+        for k in range(npairs):
+            self.need_bool(ts[2 * k], f"query of pair {k}")
+            self.need_bool(ts[2 * k + 1], f"key of pair {k}")
+        self._where(nd, ts, 2 * npairs)
+        return Type(0, self.n)
 
     # --- outputs ---
     def check_outputs(self) -> None:

@@ -40,7 +40,9 @@ FEATURE_DEFINITIONS = {
     "pos_div:K:O": "floor((j - O) / K)", "pos_mod:K:O": "(j - O) mod K",
 }
 ATTENTION = ("average-hard attention: score[i,j] = (x_i w_q).(x_j w_k); output = mean of "
-             "x_j w_v over all j with maximal score (j <= i if causal), placed by w_o")
+             "x_j w_v over all j with maximal score (j <= i if causal), placed by w_o; a "
+             "query may read one rational dimension num/den: decide the maximum on row i "
+             "times den_i (integer scores), not on rounded floats")
 
 
 def layout_and_arrays(spec: TransformerSpec) -> tuple[dict, dict[str, np.ndarray]]:

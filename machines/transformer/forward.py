@@ -6,10 +6,14 @@ holds the rational ``num[i, t] / den[i, t]``. Integer dimensions have ``den == 1
 rational dimension holds the exact average ``S / c`` of a mean head (``S`` = sum of the
 values over the arg-max set, ``c`` = its size). Derivation of exactness:
 
-1. All weights are integers and the embedding is integer, so every query, key and value
-   (which read integer dimensions only, see :mod:`machines.transformer.spec`) is an integer
-   and every score ``q_i . k_j`` is an integer. The arg-max set ``{j : s_ij = max_j s_ij}``
-   is decided with ``==`` on exact integers: ties and maxima are exact.
+1. All weights are integers and the embedding is integer, so every key and value (which
+   read integer dimensions only, see :mod:`machines.transformer.spec`) is an integer. A
+   query reads integer dimensions and at most one rational dimension ``r = num_r / den_r``:
+   row ``i`` is ``(den_r q_int + num_r w_r) / den_r``, so row ``i`` of the scores is an
+   integer vector divided by the same ``den_r[i] > 0``. Multiplying the row by ``den_r[i]``
+   keeps its arg-max set, so the pass uses the integer query ``den_r q_int + num_r w_r``
+   (as the MLP does in 3.) and every score is an exact integer. The arg-max set
+   ``{j : s_ij = max_j s_ij}`` is decided with ``==`` on exact integers.
 2. ``S = A V`` (``A`` the 0/1 arg-max matrix) and ``c = A 1`` are sums of integers: exact.
    A *pick* head must have ``c | S`` (checked; the average is then the exact integer
    ``S / c``); a *mean* head stores ``(S, c)`` unreduced.
@@ -21,8 +25,33 @@ values over the arg-max set, ``c`` = its size). Derivation of exactness:
    are exact integers.
 4. Float64 represents integers exactly below 2^53. The guard raises
    :class:`~machines.errors.PrecisionError`, naming layer, part, position and dimension,
-   when a value (or a bound on every partial sum of a matrix product) reaches 2^53, or when
-   a division in 2. or 3. is not exact.
+   when a value (or a bound on every partial sum of a matrix product, including the scaled
+   query of 1.) reaches 2^53, or when a division in 2. or 3. is not exact.
+
+**Evaluation order** ([decision]; the same values, bit for bit, as the plain evaluation of
+1.-4., with less work):
+
+* *Distinct queries.* Without a causal mask the arg-max set of row ``i`` depends on ``q_i``
+  only, so it is computed once per distinct query row (rows sorted lexicographically, equal
+  neighbours merged) and ``(S, c)`` copied to every row sharing it. A constant-query head
+  (``seq_min``, ``seq_max``, ...) costs O(n) instead of O(n^2).
+* *Unique maximum* (pick heads). Per block of scores: ``j* = argmax_j s_ij``; set
+  ``s_ij* = -inf``; the arg-max set is ``{j*}`` iff the remaining maximum is ``< s_ij*``
+  (an exact comparison of integers); then ``S = v_j*``, ``c = 1`` (a gather). Tied rows get
+  ``s_ij*`` back and take the 0/1 product; after a block with more than half its rows tied
+  the head stops probing.
+* *0/1 product.* ``A = [s_ij == max_j s_ij]`` is written over the score block in place and
+  one product ``A [V | 1]`` gives ``S`` and ``c``.
+* *Blocks.* Scores are made in blocks of rows of about ``SCORE_BLOCK_BYTES`` so the arg-max
+  passes read them from cache; a causal block uses the keys up to its last row only and
+  masks the triangle ``j > i`` inside it.
+* *Zero weights.* Projections (one product ``x [W_q | W_k | W_v]``) and the MLP multiply
+  only the rows of the weights, and the columns of ``W2``, holding a nonzero weight: a zero
+  weight adds an exact 0 to each sum and 0 to each guard bound.
+* *Guards.* ``max_i |x[i, t]|`` is kept per dimension and refreshed only on the dimensions a
+  layer's heads or MLP wrote; every bound above is computed from it (same bounds, same
+  messages). ``ForwardResult.flops`` counts the products actually performed. Softmax mode
+  keeps the dense evaluation (its float64 rounding is unchanged).
 
 **Softmax mode**: the same weights with ``softmax(beta * scores)`` in place of AHA, plain
 float64 arithmetic and no exactness guard; see :mod:`machines.transformer.softmax` for the
@@ -31,7 +60,9 @@ inverse temperature that provably reproduces the AHA decisions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -40,17 +71,22 @@ from machines.errors import InvalidArgumentError, PrecisionError
 from machines.transformer.embedding import position_feature_matrix, token_feature_matrix
 from machines.transformer.spec import EXACT_LIMIT, MLP, Head, TransformerSpec
 
-ROW_BLOCK = 1024  # query rows per score block (bounds memory at n x ROW_BLOCK floats)
+ROW_BLOCK = 1024  # softmax mode: query rows per score block (n x ROW_BLOCK floats)
+SCORE_BLOCK_BYTES = 1 << 21  # exact mode: one block of scores (rows x n float64) fits in L2
 
 
 @dataclass(frozen=True, eq=False)
 class ForwardResult:
-    """Final residual stream: dimension t at position i is ``num[i, t] / den[i, t]``."""
+    """Final residual stream: dimension t at position i is ``num[i, t] / den[i, t]``
+    (``den`` is a read-only array of 1s when no mean head wrote a count)."""
 
     spec: TransformerSpec
     num: np.ndarray
     den: np.ndarray
     mode: str = "aha"
+    # floating-point operations of the matrix products the pass performed, by part
+    # ("attention", "mlp"); products it skipped (see "Evaluation order") are not counted
+    flops: dict = field(default_factory=dict)
 
     def column(self, name: str) -> list:
         """Exact values of one named dimension (ints, or Fractions for rational dims)."""
@@ -68,13 +104,21 @@ class ForwardResult:
 
 def embed(spec: TransformerSpec, fields: np.ndarray) -> np.ndarray:
     """The embedding of an encoded canvas (``fields`` from ``TokenCodec.encode_canvas``)."""
+    return _embed(spec, fields)[0]
+
+
+def _embed(spec: TransformerSpec, fields: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, cols)``: the embedding and the input dimensions it writes (every other column of
+    ``x`` is an exact 0). ``x`` is column-major: the passes below read and write columns."""
     n = fields.shape[0]
     tok = token_feature_matrix(spec.token_features, spec.field_names, fields)
     pos = position_feature_matrix(spec.position_features, n, spec.max_length)
-    x = tok @ spec.w_tok + pos @ spec.w_pos
     _guard_matmul(tok, spec.w_tok, spec, "embedding (token)")
     _guard_matmul(pos, spec.w_pos, spec, "embedding (position)")
-    return x
+    cols = np.flatnonzero(np.any(spec.w_tok != 0, axis=0) | np.any(spec.w_pos != 0, axis=0))
+    x = np.zeros((n, spec.w_tok.shape[1]), order="F")
+    x[:, cols] = tok @ spec.w_tok[:, cols] + pos @ spec.w_pos[:, cols]
+    return x, cols
 
 
 def forward(spec: TransformerSpec, fields: np.ndarray, mode: str = "aha",
@@ -85,69 +129,217 @@ def forward(spec: TransformerSpec, fields: np.ndarray, mode: str = "aha",
         raise InvalidArgumentError(f"mode must be 'aha' or 'softmax', got {mode!r}")
     if mode == "softmax" and (beta is None or not beta > 0):
         raise InvalidArgumentError(f"softmax mode needs a positive beta, got {beta!r}")
-    num = embed(spec, fields)
-    den = np.ones_like(num)
+    num, cols = _embed(spec, fields)
+    den = np.broadcast_to(1.0, num.shape)   # read-only 1s until a mean head writes a count
+    tally = {"attention": 0.0, "mlp": 0.0}
+    colmax = np.zeros(num.shape[1])   # the embedding guard bounds these below 2^53
+    colmax[cols] = _abs_colmax(num[:, cols])
     for li, layer in enumerate(spec.layers):
-        updates = [_head(spec, li, h, num, mode, beta) for h in layer.heads]
+        updates = [_head(spec, li, h, num, mode, beta, den, colmax, tally)
+                   for h in layer.heads]
         for h, (s, c) in zip(layer.heads, updates, strict=True):
             dims = list(h.out_dims)
             if mode == "aha" and h.mean:
+                if not den.flags.writeable:
+                    den = np.ones_like(num)
                 num[:, dims] = s
                 den[:, dims] = c[:, None]
             else:
                 num[:, dims] += s
-        _guard(num, spec, f"layer {li} attention output")
+        written = sorted({t for h in layer.heads for t in h.out_dims})
+        _recheck_columns(num, written, colmax, spec, f"layer {li} attention output")
         if layer.mlp is not None:
-            num += _mlp(spec, li, layer.mlp, num, den, mode)
-            _guard(num, spec, f"layer {li} mlp output")
-    return ForwardResult(spec, num, den, mode)
+            cols, delta = _mlp(spec, li, layer.mlp, num, den, mode, colmax, tally)
+            num[:, cols] += delta
+            _recheck_columns(num, cols, colmax, spec, f"layer {li} mlp output")
+    return ForwardResult(spec, num, den, mode, tally)
 
 
 # --- attention ------------------------------------------------------------------------------
 
 
 def _head(spec: TransformerSpec, li: int, h: Head, x: np.ndarray, mode: str,
-          beta: float | None) -> tuple[np.ndarray, np.ndarray | None]:
+          beta: float | None, den: np.ndarray | None = None, colmax: np.ndarray | None = None,
+          tally: dict | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """One head's output: ``(S / c, None)`` for a pick head (or in softmax mode), ``(S, c)``
+    for a mean head. ``colmax``: ``max_i |x[i, t]|`` per dimension (computed if None)."""
     where = f"layer {li} head {h.name}"
-    q, k, v = x @ h.w_q, x @ h.w_k, x @ h.w_v
+    q, k, v = _projections(x, h, tally, sparse=mode == "aha")
+    causal = h.causal or spec.causal
     if mode == "aha":
+        colmax = _abs_colmax(x) if colmax is None else colmax
         for nm, w in (("query", h.w_q), ("key", h.w_k), ("value", h.w_v)):
-            _guard_matmul(x, w, spec, f"{where} {nm}")
-        bound = np.abs(q).sum(axis=1).max(initial=0.0) * np.abs(k).max(initial=0.0)
-        if bound >= EXACT_LIMIT:
+            _guard_bound(colmax, w, spec, f"{where} {nm}")
+        q = _integer_query(spec, h, x, den, q, where)
+        # |q_i . k_j| and its partial sums are at most sum_d max_i |q_id| * max_j |k_jd|
+        bound = float(_abs_colmax(q) @ _abs_colmax(k)) if len(q) else 0.0
+        if not bound < EXACT_LIMIT:
             raise PrecisionError(f"{where}: attention scores may reach {bound:.3g} >= 2^53")
         if np.abs(v).max(initial=0.0) * len(x) >= EXACT_LIMIT:
             raise PrecisionError(f"{where}: value sums may reach 2^53")
+        return _aha_head(spec, where, h, q, k, v, causal, tally)
     n = len(x)
-    causal = h.causal or spec.causal
     total = np.empty((n, v.shape[1]))
-    count = np.empty(n)
     cols = np.arange(n)
     for start in range(0, n, ROW_BLOCK):
         stop = min(n, start + ROW_BLOCK)
-        s = q[start:stop] @ k.T
+        s = _mm(q[start:stop], k.T, tally, "attention")
         if causal:
             s[cols[None, :] > np.arange(start, stop)[:, None]] = -np.inf
         top = s.max(axis=1, keepdims=True)
-        if mode == "aha":
-            a = (s == top).astype(np.float64)
-            count[start:stop] = a.sum(axis=1)
-            total[start:stop] = a @ v
-        else:
-            w = np.exp(beta * (s - top))
-            w /= w.sum(axis=1, keepdims=True)
-            total[start:stop] = w @ v
-    if mode != "aha":
-        return total, None
-    if not h.mean:
-        bad = np.remainder(total, count[:, None]) != 0
+        w = np.exp(beta * (s - top))
+        w /= w.sum(axis=1, keepdims=True)
+        total[start:stop] = _mm(w, v, tally, "attention")
+    return total, None
+
+
+def _projections(x: np.ndarray, h: Head, tally: dict | None, sparse: bool
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``x W_q, x W_k, x W_v``. ``sparse`` (exact mode): as one product ``x[:, R] W[R]`` with
+    ``W = [W_q | W_k | W_v]`` over the rows ``R`` some weight reads (a zero row adds exact
+    zeros); else three plain products (softmax mode keeps float64 rounding as it was)."""
+    if not sparse:
+        return tuple(_mm(x, w, tally, "attention") for w in (h.w_q, h.w_k, h.w_v))
+    w = np.hstack([h.w_q, h.w_k, h.w_v])
+    rows = np.flatnonzero(np.any(w != 0, axis=1))
+    if rows.size < len(w):
+        x, w = x[:, rows], w[rows]
+    qkv = _mm(x, w, tally, "attention")
+    a, b = h.w_q.shape[1], 2 * h.w_q.shape[1]
+    return qkv[:, :a], qkv[:, a:b], qkv[:, b:]
+
+
+def _aha_head(spec: TransformerSpec, where: str, h: Head, q: np.ndarray, k: np.ndarray,
+              v: np.ndarray, causal: bool, tally: dict | None
+              ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Exact AHA for one head on integer ``q, k, v`` (see "Evaluation order").
+
+    Without a causal mask the arg-max set of row ``i`` depends on ``q_i`` alone, so it is
+    computed once per distinct query row and copied to the rows that share it."""
+    inv = None
+    if not causal:
+        q, inv = _distinct_rows(q)
+    total, count = _argmax_sums(q, k, v, causal, not h.mean, tally)
+    if h.mean:
+        return (total, count) if inv is None else (total[inv], count[inv])
+    tied = np.flatnonzero(count != 1)   # rows with c = 1 hold S = S / c already
+    if tied.size:
+        sums, c = total[tied], count[tied, None]
+        bad = np.remainder(sums, c) != 0
         if bad.any():
-            i, t = map(int, np.argwhere(bad)[0])
+            rows = tied[bad.any(axis=1)]
+            i = int(rows[0]) if inv is None else int(np.flatnonzero(np.isin(inv, rows))[0])
+            r = i if inv is None else int(inv[i])
+            t = int(np.flatnonzero(np.remainder(total[r], count[r]) != 0)[0])
             raise PrecisionError(
-                f"{where}: pick head average {int(total[i, t])}/{int(count[i])} is not an "
+                f"{where}: pick head average {int(total[r, t])}/{int(count[r])} is not an "
                 f"integer at position {i}, dimension {spec.dim_names[h.out_dims[t]]!r}")
-        return total / count[:, None], None
+        total[tied] = sums / c
+    return (total if inv is None else total[inv]), None
+
+
+def _distinct_rows(q: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(rows, inv)`` with ``q == rows[inv]`` and the rows of ``rows`` distinct; ``inv`` is
+    None when every row of ``q`` is distinct (then ``rows`` is ``q``)."""
+    n = len(q)
+    if n < 2:
+        return q, None
+    if q.shape[1] == 0 or bool(np.all(q == q[0])):
+        return q[:1], np.zeros(n, dtype=np.intp)
+    order = np.lexsort(q.T[::-1])
+    qs = q[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.any(qs[1:] != qs[:-1], axis=1, out=new[1:])
+    if new.all():
+        return q, None
+    inv = np.empty(n, dtype=np.intp)
+    inv[order] = np.cumsum(new) - 1
+    return qs[new], inv
+
+
+def _argmax_sums(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool, probe: bool,
+                 tally: dict | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(S, c)`` per query row: the sum of ``v_j`` over the arg-max set of ``q_i . k_j``
+    (keys ``j <= i`` if causal) and its size. Scores are computed in blocks of rows that fit
+    in cache. ``probe``: try the unique-maximum test first (see "Evaluation order")."""
+    m, n = len(q), len(k)
+    total = np.empty((m, v.shape[1]))
+    count = np.ones(m)
+    v1 = None                     # [v | 1]: one product gives S and c
+    block = max(16, min(1024, SCORE_BLOCK_BYTES // (8 * max(n, 1))))
+    buf = None if causal else np.empty((min(block, m), n))
+    for start in range(0, m, block):
+        stop = min(m, start + block)
+        keys = stop if causal else n
+        s = np.empty((stop - start, keys)) if causal else buf[:stop - start]
+        _scores(q[start:stop], k[:keys], s, tally)
+        if causal:  # key j > row i: the strict upper triangle of the block's diagonal square
+            s[:, start:stop][np.triu_indices(stop - start, 1)] = -np.inf
+        if probe:
+            rows = np.arange(stop - start)
+            idx = s.argmax(axis=1)
+            top = s[rows, idx]
+            total[start:stop] = v[idx]
+            s[rows, idx] = -np.inf
+            tied = np.flatnonzero(s.max(axis=1) >= top)
+            if tied.size == 0:
+                continue
+            s = s[tied]
+            s[np.arange(tied.size), idx[tied]] = top[tied]
+            top, at = top[tied], start + tied
+            probe = 2 * tied.size <= stop - start   # ties are common here: stop probing
+        else:
+            top, at = s.max(axis=1), slice(start, stop)
+        np.equal(s, top[:, None], out=s, casting="unsafe")   # s is now the 0/1 matrix A
+        if v1 is None:
+            v1 = np.hstack([v, np.ones((n, 1))])
+        sums = _mm(s, v1[:keys], tally, "attention")
+        total[at], count[at] = sums[:, :-1], sums[:, -1]
     return total, count
+
+
+def _scores(q: np.ndarray, k: np.ndarray, out: np.ndarray, tally: dict | None) -> None:
+    """``out = q k^T``; a score dimension of 1 is an outer product (m n multiplications)."""
+    if q.shape[1] == 1:
+        np.multiply(q, k.T, out=out)
+        if tally is not None:
+            tally["attention"] += float(out.size)
+    else:
+        np.matmul(q, k.T, out=out)
+        if tally is not None:
+            tally["attention"] += 2.0 * out.size * q.shape[1]
+
+
+def _mm(a: np.ndarray, b: np.ndarray, tally: dict | None, part: str) -> np.ndarray:
+    """``a @ b``, adding its ``2 m k n`` floating-point operations to ``tally[part]``."""
+    if tally is not None:
+        tally[part] += 2.0 * a.shape[0] * a.shape[1] * b.shape[1]
+    return a @ b
+
+
+def _integer_query(spec: TransformerSpec, h: Head, x: np.ndarray, den: np.ndarray | None,
+                   q: np.ndarray, where: str) -> np.ndarray:
+    """``q`` unchanged if the query reads integer dimensions only. If it reads one rational
+    dimension ``r = num_r / den_r`` (the spec allows at most one), row ``i`` of the query is
+    ``(den_r q_int + num_r w_r) / den_r`` with ``q_int`` the integer part: return it times
+    ``den_r[i] > 0``, an integer vector whose scores have the same arg-max set in row ``i``."""
+    rat = np.flatnonzero(np.asarray(spec.rational, dtype=bool) & np.any(h.w_q != 0, axis=1))
+    if rat.size == 0:
+        return q
+    if den is None:
+        raise InvalidArgumentError(f"{where}: the query reads a rational dimension; the "
+                                   "exact pass needs its denominators")
+    r = int(rat[0])
+    w_int = h.w_q.copy()
+    w_int[r] = 0.0
+    c, s = den[:, r:r + 1], x[:, r:r + 1]
+    bound = (np.abs(c).max(initial=0.0) * (np.abs(x).max(axis=0) @ np.abs(w_int))
+             + np.abs(s).max(initial=0.0) * np.abs(h.w_q[r]))
+    if not np.all(bound < EXACT_LIMIT):
+        raise PrecisionError(f"{where}: query scaled by the denominator of "
+                             f"{spec.dim_names[r]!r} may reach {bound.max():.6g} >= 2^53")
+    return c * (x @ w_int) + s * h.w_q[r][None, :]
 
 
 # --- MLP ------------------------------------------------------------------------------------
@@ -164,33 +356,89 @@ def _rational_source(spec: TransformerSpec, mlp: MLP) -> np.ndarray:
     return src
 
 
-def _mlp(spec: TransformerSpec, li: int, mlp: MLP, num: np.ndarray, den: np.ndarray,
-         mode: str) -> np.ndarray:
-    where = f"layer {li} mlp"
-    if mode != "aha":
-        return np.maximum(num @ mlp.w1 + mlp.b1, 0.0) @ mlp.w2 + mlp.b2
+@dataclass(frozen=True, eq=False)
+class _MLPPlan:
+    """What the exact pass needs of one MLP's weights, derived once per (MLP, rational flags):
+    the rows of ``W1`` any integer unit reads, the output columns, the units reading a
+    rational dimension grouped by that dimension, and ``|W|`` for the guards."""
+
+    rational: tuple[bool, ...]
+    src: np.ndarray
+    rat_units: np.ndarray
+    used: np.ndarray
+    w1_used: np.ndarray
+    abs_w1_used: np.ndarray
+    int_units: np.ndarray | None      # None: every unit is an integer unit
+    abs_w2_int: np.ndarray
+    out_cols: np.ndarray
+    w2_out: np.ndarray
+    groups: tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]
+
+
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _mlp_plan(spec: TransformerSpec, mlp: MLP) -> _MLPPlan:
+    plan = _PLANS.get(mlp)
+    if plan is not None and plan.rational == tuple(spec.rational):
+        return plan
     src = _rational_source(spec, mlp)
     rat_units = np.flatnonzero(src >= 0)
-    w1_int = mlp.w1.copy()
-    w1_int[np.array(spec.rational, dtype=bool), :] = 0.0
-    pre = num @ w1_int + mlp.b1
-    _guard_matmul(num, w1_int, spec, where + " hidden", bias=mlp.b1)
-    if rat_units.size:
-        r = src[rat_units]
-        pre[:, rat_units] = pre[:, rat_units] * den[:, r] + num[:, r] * mlp.w1[r, rat_units]
-        _guard(pre, spec, where + " hidden (scaled)", names=False)
-    hidden = np.maximum(pre, 0.0)
-    int_units = np.flatnonzero(src < 0)
-    out = hidden[:, int_units] @ mlp.w2[int_units] + mlp.b2
-    _guard_matmul(hidden[:, int_units], mlp.w2[int_units], spec, where + " output")
+    w1_int = mlp.w1
+    if rat_units.size:  # else every row of a rational dimension is 0 already
+        w1_int = mlp.w1.copy()
+        w1_int[np.array(spec.rational, dtype=bool), :] = 0.0
+    used = np.flatnonzero(np.any(w1_int != 0, axis=1))
+    int_units = np.flatnonzero(src < 0) if rat_units.size else None
+    w2_int = mlp.w2 if int_units is None else mlp.w2[int_units]
+    out_cols = np.flatnonzero(np.any(mlp.w2 != 0, axis=0) | (mlp.b2 != 0))
     order = np.argsort(src[rat_units], kind="stable")
-    groups = np.split(rat_units[order], np.flatnonzero(np.diff(src[rat_units][order])) + 1)
-    for units in groups if rat_units.size else []:
-        rdim = src[units[0]]
+    split = np.split(rat_units[order], np.flatnonzero(np.diff(src[rat_units][order])) + 1)
+    groups = []
+    for units in split if rat_units.size else []:
         w2 = mlp.w2[units]
         cols = np.flatnonzero(np.any(w2 != 0, axis=0))
-        g = hidden[:, units] @ w2[:, cols]
-        _guard_matmul(hidden[:, units], w2[:, cols], spec, where + " output")
+        groups.append((int(src[units[0]]), units, cols, w2[:, cols],
+                       np.searchsorted(out_cols, cols)))
+    plan = _MLPPlan(tuple(spec.rational), src, rat_units, used, w1_int[used],
+                    np.abs(w1_int[used]), int_units, np.abs(w2_int), out_cols,
+                    w2_int[:, out_cols], tuple(groups))
+    _PLANS[mlp] = plan
+    return plan
+
+
+def _mlp(spec: TransformerSpec, li: int, mlp: MLP, num: np.ndarray, den: np.ndarray,
+         mode: str, colmax: np.ndarray | None = None, tally: dict | None = None
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """``(cols, delta)``: the MLP's output is ``delta`` on the residual columns ``cols`` and 0
+    elsewhere. ``colmax``: ``max_i |num[i, t]|`` per dimension (computed if None). The exact
+    pass multiplies only the rows of ``W1`` and the columns of ``W2`` that hold a nonzero
+    weight (the others add exact zeros); which rows and columns those are is derived from
+    the weights once (:func:`_mlp_plan`)."""
+    where = f"layer {li} mlp"
+    if mode != "aha":
+        hidden = np.maximum(_mm(num, mlp.w1, tally, "mlp") + mlp.b1, 0.0)
+        return np.arange(num.shape[1]), _mm(hidden, mlp.w2, tally, "mlp") + mlp.b2
+    plan = _mlp_plan(spec, mlp)
+    pre = _mm(num[:, plan.used], plan.w1_used, tally, "mlp")
+    pre += mlp.b1
+    colmax = _abs_colmax(num) if colmax is None else colmax
+    _bound_check(colmax[plan.used] @ plan.abs_w1_used + np.abs(mlp.b1), spec,
+                 where + " hidden", plan.abs_w1_used.shape[1] == len(spec.dim_names))
+    if plan.rat_units.size:
+        r = plan.src[plan.rat_units]
+        pre[:, plan.rat_units] = (pre[:, plan.rat_units] * den[:, r]
+                                  + num[:, r] * mlp.w1[r, plan.rat_units])
+        _guard(pre, spec, where + " hidden (scaled)", names=False)
+    hidden = np.maximum(pre, 0.0, out=pre)
+    h_int = hidden if plan.int_units is None else hidden[:, plan.int_units]
+    _bound_check(h_int.max(axis=0, initial=0.0) @ plan.abs_w2_int, spec,  # h >= 0
+                 where + " output", plan.abs_w2_int.shape[1] == len(spec.dim_names))
+    out = _mm(h_int, plan.w2_out, tally, "mlp")
+    out += mlp.b2[plan.out_cols]
+    for rdim, units, cols, w2, at in plan.groups:
+        g = _mm(hidden[:, units], w2, tally, "mlp")
+        _guard_matmul(hidden[:, units], w2, spec, where + " output")
         c = den[:, rdim][:, None]
         bad = np.remainder(g, c) != 0
         if bad.any():
@@ -199,8 +447,8 @@ def _mlp(spec: TransformerSpec, li: int, mlp: MLP, num: np.ndarray, den: np.ndar
                 f"{where}: output dimension {spec.dim_names[cols[t]]!r} at position {i} gets "
                 f"{int(g[i, t])}/{int(c[i, 0])} from rational dimension "
                 f"{spec.dim_names[rdim]!r}: not an integer")
-        out[:, cols] += g / c
-    return out
+        out[:, at] += g / c
+    return plan.out_cols, out
 
 
 # --- the guard ------------------------------------------------------------------------------
@@ -217,13 +465,49 @@ def _guard(x: np.ndarray, spec: TransformerSpec, where: str, names: bool = True)
                              f"{label!r} leaves the exact range |x| < 2^53")
 
 
+def _abs_colmax(x: np.ndarray) -> np.ndarray:
+    """``max_i |x[i, t]|`` per column (NaN if a column holds NaN), without an |x| temporary."""
+    if x.shape[0] == 0:
+        return np.zeros(x.shape[1])
+    return np.maximum(x.max(axis=0), -x.min(axis=0))
+
+
+def _recheck_columns(x: np.ndarray, cols: Sequence[int] | np.ndarray, colmax: np.ndarray,
+                     spec: TransformerSpec, where: str) -> None:
+    """:func:`_guard` of ``x`` (same check, same message) after a write to the columns
+    ``cols``, refreshing their maxima in ``colmax``. The other columns passed the check
+    before (or are bounded by the embedding guard), so checking ``cols`` is checking ``x``:
+    every ``|x[i, t]| < 2^53`` iff every column maximum is (a NaN fails both)."""
+    fresh = _abs_colmax(x[:, cols])
+    if not np.all(fresh < EXACT_LIMIT):
+        _guard(x, spec, where)
+    colmax[cols] = fresh
+
+
 def _guard_matmul(x: np.ndarray, w: np.ndarray, spec: TransformerSpec, where: str,
                   bias: np.ndarray | None = None) -> None:
     """Every partial sum of ``x @ w`` is bounded by ``sum_d max_i |x[i, d]| * |w[d, u]|``
     (per input dimension, so one large dimension does not inflate every column's bound)."""
     if x.size == 0 or w.size == 0:
         return
-    bound = np.abs(x).max(axis=0) @ np.abs(w)
+    _guard_bound(_abs_colmax(x), w, spec, where, bias)
+
+
+def _bound_check(bound: np.ndarray, spec: TransformerSpec, where: str, named: bool) -> None:
+    """Raise if some partial-sum bound reaches 2^53 (the message of :func:`_guard_bound`)."""
+    if not np.all(bound < EXACT_LIMIT):
+        u = int(np.argmax(~(bound < EXACT_LIMIT)))
+        label = spec.dim_names[u] if named else f"column {u}"
+        raise PrecisionError(f"{where}: partial sums for {label!r} may reach "
+                             f"{bound[u]:.6g} >= 2^53")
+
+
+def _guard_bound(colmax: np.ndarray, w: np.ndarray, spec: TransformerSpec, where: str,
+                 bias: np.ndarray | None = None) -> None:
+    """:func:`_guard_matmul` from the column maxima ``colmax`` of ``x``."""
+    if colmax.size == 0 or w.size == 0:
+        return
+    bound = colmax @ np.abs(w)
     if bias is not None:
         bound = bound + np.abs(bias)
     if not np.all(bound < EXACT_LIMIT):

@@ -20,13 +20,20 @@ softmax weights ``u_j in [e^{-beta delta}, e^{beta delta}]`` on ``M`` and
 where ``a`` is the uniform AHA distribution on ``M``. The head output error is at most
 ``eta * |W_v|^T B + |W_v|^T eps``.
 
+*Heads whose query reads a rational dimension* ``r = num/den`` (the selector-width
+conversion of E-FASP ``count_match``): row ``i``'s scores are integers divided by
+``den_i``, a mean head's count, at most ``n``; so keys outside ``M`` score at least
+``gap = 1/n`` below the maximum instead of 1. The same argument with 1 replaced by ``gap``
+needs ``delta < gap/2`` and gives ``O = n e^{-beta (gap - 2 delta)}``. :func:`score_gap`
+returns 1 or ``1/n`` per head, and ``max_score_error`` reports ``delta / gap``.
+
 *MLP.* ReLU is 1-Lipschitz, so the output error is at most ``|W2|^T |W1|^T eps``.
 
 *Readouts.* AHA token logits of our compiled models are integers with a unique maximum,
 control logits are odd integers (``2 b - 1``) and field readouts are integers; all three
 decisions survive an error below ``1/2``. :func:`softmax_beta_bound` returns the smallest
 beta (on a bisection grid, relative step 1e-4) at which the propagated bound certifies
-``delta < 1/2`` in every head and readout errors below ``1/2``. It is a sufficient
+``delta < gap/2`` in every head and readout errors below ``1/2``. It is a sufficient
 condition: agreement at smaller beta is possible, never guaranteed. Float64 rounding in the
 softmax computation is ignored (its relative size, 1e-16, is far below the margins).
 """
@@ -39,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from machines.errors import InvalidArgumentError
-from machines.transformer.spec import TransformerSpec
+from machines.transformer.spec import Head, TransformerSpec
 
 MARGIN = 0.5
 
@@ -48,7 +55,7 @@ MARGIN = 0.5
 class BetaBound:
     beta: float
     n: int                      # number of keys the bound allows for
-    max_score_error: float      # the largest delta over all heads, at beta
+    max_score_error: float      # the largest delta / gap over all heads, at beta
     max_readout_error: float    # the largest readout error, at beta
 
 
@@ -96,21 +103,31 @@ def value_bounds(spec: TransformerSpec, field_bounds: tuple[tuple[int, int], ...
     return out
 
 
+def score_gap(spec: TransformerSpec, h: Head, n: int) -> float:
+    """A lower bound on the AHA score gap of head ``h`` (max score minus any score outside
+    the arg-max set) on canvases of length <= ``n``: 1 for integer scores; ``1/n`` when the
+    query reads a rational dimension, whose scores are integers over the mean head's count
+    ``den <= n`` (every count is the size of a nonempty set of at most ``n`` keys)."""
+    rat = np.asarray(spec.rational, dtype=bool)
+    return 1.0 / n if np.any(np.abs(h.w_q[rat]).sum(axis=1) > 0) else 1.0
+
+
 def _propagate(spec: TransformerSpec, bounds: list, beta: float, n: int) -> tuple[float, float]:
-    """(max delta, max readout error) at ``beta``; delta = inf if some head fails."""
+    """(max delta / gap, max readout error) at ``beta``; inf if some head fails."""
     eps = np.zeros(spec.width)
     worst_delta = 0.0
     for layer, b in zip(spec.layers, bounds, strict=False):
         add = np.zeros_like(eps)
         for h in layer.heads:
+            gap = score_gap(spec, h, n)
             dq, dk = np.abs(h.w_q).T @ eps, np.abs(h.w_k).T @ eps
             qb, kb = np.abs(h.w_q).T @ b, np.abs(h.w_k).T @ b
             delta = float(np.sum(dq * kb + qb * dk + dq * dk))
-            worst_delta = max(worst_delta, delta)
-            if not delta < MARGIN:
+            worst_delta = max(worst_delta, delta / gap)
+            if not delta < MARGIN * gap:
                 return math.inf, math.inf
             with np.errstate(over="ignore"):
-                eta = 2 * n * math.exp(-beta * (1 - 2 * delta)) + math.expm1(
+                eta = 2 * n * math.exp(-beta * (gap - 2 * delta)) + math.expm1(
                     min(2 * beta * delta, 700.0))
             add[list(h.out_dims)] += eta * (np.abs(h.w_v).T @ b) + np.abs(h.w_v).T @ eps
         eps = eps + add

@@ -14,9 +14,11 @@ Exactness rules ([decision], checked by :meth:`TransformerSpec.validate`):
 * each residual dimension is either *integer* or *rational*. A rational dimension holds
   the exact average ``S/c`` of a ``mean`` head (numerator ``S`` and count ``c`` are both
   kept, see the forward pass); it is written by exactly one mean head and by nothing else;
-* rational dimensions are read only by MLP hidden units, each unit reading at most one
-  rational dimension; attention (queries, keys, values), the embedding and the readouts
-  never touch them. So attention scores and averaged values are always exact integers;
+* rational dimensions are read by MLP hidden units and attention queries, each hidden unit
+  and each head's query reading at most one rational dimension; keys, values, the
+  embedding and the readouts never touch them. A query row reading ``r = num/den`` is
+  ``1/den`` times an integer vector, so scaling the row by ``den > 0`` gives integer scores
+  with the same arg-max set (see the forward pass); averaged values are exact integers;
 * a ``pick`` head (``mean=False``) writes integer dimensions: its average must be an
   integer on every input (the compiler proves it; the forward pass checks it).
 """
@@ -185,8 +187,12 @@ class _SpecValidator:
         self.check_matrix(where + " w_q", h.w_q, (self.d, k))
         self.check_matrix(where + " w_k", h.w_k, (self.d, k))
         self.check_matrix(where + " w_v", h.w_v, (self.d, len(h.out_dims)))
-        for nm, m in (("w_q", h.w_q), ("w_k", h.w_k), ("w_v", h.w_v)):
+        for nm, m in (("w_k", h.w_k), ("w_v", h.w_v)):
             self.check_no_rational_rows(f"{where} {nm}", m)
+        read = np.flatnonzero(self.rat & np.any(h.w_q != 0, axis=1))
+        if read.size > 1:
+            self.fail(where + " w_q", "the query reads more than one rational dimension ("
+                      + ", ".join(repr(self.s.dim_names[t]) for t in read) + ")")
         for dim in h.out_dims:
             if not 0 <= dim < self.d:
                 self.fail(where, f"output dimension {dim} out of range")
