@@ -70,30 +70,20 @@ pairs = st.lists(st.tuples(st.integers(-6, 6), st.integers(-4, 4).filter(bool)),
                  min_size=1, max_size=3)
 
 
+@pytest.mark.parametrize("model", [Model.MDM, Model.APMDM], ids=["thm1", "thm4"])
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(pairs)
-@example([(5, 2), (-5, 2), (5, -2), (-5, -2)])     # every sign combination, remainders != 0
-def test_theorem1_compiled_divide_all_signs(ps):
+@given(ps=pairs)
+@example(ps=[(5, 2), (-5, 2), (5, -2), (-5, -2)])   # every sign combination, remainders != 0
+def test_compiled_divide_all_signs(model, ps):
     inputs = _inputs([x for x, _ in ps], [d for _, d in ps])
-    con, res = _mdm(inputs)
-    run = run_differential(Model.MDM, con.reference.next_step, con.compiled,
+    con, res = (_mdm if model is Model.MDM else _apmdm)(inputs)
+    run = run_differential(model, con.reference.next_step, con.compiled,
                            con.initial_canvas(inputs), con.limits(), "divide")
     assert con.decode(run.final) == res.output
     expect = []
     for p, (x, d) in enumerate(ps):
         expect += [x // d, x % d, x << (p & 3)]
     assert res.output == tuple(expect)
-
-
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(pairs)
-@example([(3, 2), (-3, 2), (3, -2)])
-def test_theorem4_compiled_divide_all_signs(ps):
-    inputs = _inputs([x for x, _ in ps], [d for _, d in ps])
-    con, res = _apmdm(inputs)
-    run = run_differential(Model.APMDM, con.reference.next_step, con.compiled,
-                           con.initial_canvas(inputs), con.limits(), "divide")
-    assert con.decode(run.final) == res.output
 
 
 def test_quotients_beyond_the_canvas_use_the_low_digit():
