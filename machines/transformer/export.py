@@ -114,7 +114,8 @@ def save_transformer(spec: TransformerSpec, path: str, layout_path: str | None =
     layout, arrays = layout_and_arrays(spec)
     text = json.dumps(layout, indent=2, sort_keys=True)
     buf = io.BytesIO()
-    np.savez(buf, **arrays, **{"layout.json": np.frombuffer(text.encode(), dtype=np.uint8)})
+    blob = np.frombuffer(text.encode(), dtype=np.uint8)
+    np.savez_compressed(buf, **arrays, **{"layout.json": blob})   # deterministic bytes
     write_atomic(path, buf.getvalue())
     if layout_path is not None:
         write_atomic(layout_path, (text + "\n").encode())

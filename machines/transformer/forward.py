@@ -48,9 +48,15 @@ values over the arg-max set, ``c`` = its size). Derivation of exactness:
 * *Zero weights.* Projections (one product ``x [W_q | W_k | W_v]``) and the MLP multiply
   only the rows of the weights, and the columns of ``W2``, holding a nonzero weight: a zero
   weight adds an exact 0 to each sum and 0 to each guard bound.
+* *Layout.* The residual stream is column-major (a pass reads or writes whole dimensions)
+  and head and MLP updates are made column-major before they are added; the embedding
+  writes only the input dimensions; ``den`` stays a read-only array of 1s until a mean head
+  writes a count. The MLP's nonzero rows and columns are derived once per MLP.
 * *Guards.* ``max_i |x[i, t]|`` is kept per dimension and refreshed only on the dimensions a
   layer's heads or MLP wrote; every bound above is computed from it (same bounds, same
-  messages). ``ForwardResult.flops`` counts the products actually performed. Softmax mode
+  messages); a score bound pairs the query and key dimensions,
+  ``sum_d max_i |q_id| max_j |k_jd|``. ``ForwardResult.flops`` counts the products actually
+  performed. Softmax mode
   keeps the dense evaluation (its float64 rounding is unchanged).
 
 **Softmax mode**: the same weights with ``softmax(beta * scores)`` in place of AHA, plain
@@ -139,6 +145,7 @@ def forward(spec: TransformerSpec, fields: np.ndarray, mode: str = "aha",
                    for h in layer.heads]
         for h, (s, c) in zip(layer.heads, updates, strict=True):
             dims = list(h.out_dims)
+            s = np.asfortranarray(s)   # a column-major update of column-major columns
             if mode == "aha" and h.mean:
                 if not den.flags.writeable:
                     den = np.ones_like(num)
@@ -434,7 +441,7 @@ def _mlp(spec: TransformerSpec, li: int, mlp: MLP, num: np.ndarray, den: np.ndar
     h_int = hidden if plan.int_units is None else hidden[:, plan.int_units]
     _bound_check(h_int.max(axis=0, initial=0.0) @ plan.abs_w2_int, spec,  # h >= 0
                  where + " output", plan.abs_w2_int.shape[1] == len(spec.dim_names))
-    out = _mm(h_int, plan.w2_out, tally, "mlp")
+    out = _mm(plan.w2_out.T, h_int.T, tally, "mlp").T   # column-major, like the residual
     out += mlp.b2[plan.out_cols]
     for rdim, units, cols, w2, at in plan.groups:
         g = _mm(hidden[:, units], w2, tally, "mlp")
