@@ -175,8 +175,10 @@ def _head(spec: TransformerSpec, li: int, h: Head, x: np.ndarray, mode: str,
     causal = h.causal or spec.causal
     if mode == "aha":
         colmax = _abs_colmax(x) if colmax is None else colmax
-        for nm, w in (("query", h.w_q), ("key", h.w_k), ("value", h.w_v)):
-            _guard_bound(colmax, w, spec, f"{where} {nm}")
+        for nm, abs_w in zip(("query", "key", "value"), _head_plan(h).abs_w, strict=True):
+            if colmax.size and abs_w.size:
+                _bound_check(colmax @ abs_w, spec, f"{where} {nm}",
+                             abs_w.shape[1] == len(spec.dim_names))
         q = _integer_query(spec, h, x, den, q, where)
         # |q_i . k_j| and its partial sums are at most sum_d max_i |q_id| * max_j |k_jd|
         bound = float(_abs_colmax(q) @ _abs_colmax(k)) if len(q) else 0.0
@@ -200,6 +202,31 @@ def _head(spec: TransformerSpec, li: int, h: Head, x: np.ndarray, mode: str,
     return total, None
 
 
+@dataclass(frozen=True, eq=False)
+class _HeadPlan:
+    """Derived once per head from its weights: the rows ``R`` some weight of
+    ``W = [W_q | W_k | W_v]`` reads, ``W[R]``, and ``|W_q|, |W_k|, |W_v|`` for the guards."""
+
+    rows: np.ndarray | None            # None: every row is read
+    w_used: np.ndarray
+    abs_w: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+_HEAD_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _head_plan(h: Head) -> _HeadPlan:
+    plan = _HEAD_PLANS.get(h)
+    if plan is None:
+        w = np.hstack([h.w_q, h.w_k, h.w_v])
+        rows = np.flatnonzero(np.any(w != 0, axis=1))
+        full = rows.size == len(w)
+        plan = _HeadPlan(None if full else rows, w if full else w[rows],
+                         (np.abs(h.w_q), np.abs(h.w_k), np.abs(h.w_v)))
+        _HEAD_PLANS[h] = plan
+    return plan
+
+
 def _projections(x: np.ndarray, h: Head, tally: dict | None, sparse: bool
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``x W_q, x W_k, x W_v``. ``sparse`` (exact mode): as one product ``x[:, R] W[R]`` with
@@ -207,11 +234,8 @@ def _projections(x: np.ndarray, h: Head, tally: dict | None, sparse: bool
     zeros); else three plain products (softmax mode keeps float64 rounding as it was)."""
     if not sparse:
         return tuple(_mm(x, w, tally, "attention") for w in (h.w_q, h.w_k, h.w_v))
-    w = np.hstack([h.w_q, h.w_k, h.w_v])
-    rows = np.flatnonzero(np.any(w != 0, axis=1))
-    if rows.size < len(w):
-        x, w = x[:, rows], w[rows]
-    qkv = _mm(x, w, tally, "attention")
+    plan = _head_plan(h)
+    qkv = _mm(x if plan.rows is None else x[:, plan.rows], plan.w_used, tally, "attention")
     a, b = h.w_q.shape[1], 2 * h.w_q.shape[1]
     return qkv[:, :a], qkv[:, a:b], qkv[:, b:]
 
@@ -517,8 +541,4 @@ def _guard_bound(colmax: np.ndarray, w: np.ndarray, spec: TransformerSpec, where
     bound = colmax @ np.abs(w)
     if bias is not None:
         bound = bound + np.abs(bias)
-    if not np.all(bound < EXACT_LIMIT):
-        u = int(np.argmax(~(bound < EXACT_LIMIT)))
-        label = spec.dim_names[u] if w.shape[1] == len(spec.dim_names) else f"column {u}"
-        raise PrecisionError(f"{where}: partial sums for {label!r} may reach "
-                             f"{bound[u]:.6g} >= 2^53")
+    _bound_check(bound, spec, where, w.shape[1] == len(spec.dim_names))
