@@ -20,7 +20,7 @@ Models:
 
 * ``histogram``, ``sort``: E-FASP example programs compiled with ``max_length = n`` on a
   random canvas of length ``n``;
-* ``parity``: the compiled parity elimination step (:mod:`constructions.tasks.parity_efasp`)
+* ``parity``: the compiled parity elimination step (:mod:`constructions.tasks.parity_compiled`)
   on ``BOS`` + ``n - 1`` random bits;
 * ``thm1``: the compiled Theorem-1 next-step transformer (PRAM -> MDM) of the library
   program ``list-rank``, with the size ``m`` whose context is nearest to ``n``; the canvas
@@ -48,10 +48,10 @@ from typing import Any
 
 import numpy as np
 
-from constructions.efasp import compile_program
-from constructions.efasp.programs import EXAMPLES, random_canvas
-from machines.errors import ApmdmError
-from machines.transformer import TransformerSpec, forward
+from apmdm.constructions.efasp import compile_program
+from apmdm.constructions.efasp.programs import EXAMPLES, random_canvas
+from apmdm.machines.errors import ApmdmError
+from apmdm.machines.transformer import TransformerSpec, forward
 
 THM_PROGRAM = "list-rank"
 
@@ -108,8 +108,8 @@ def _example(name: str, n: int) -> Bench:
 
 
 def _parity(n: int) -> Bench:
-    from constructions.tasks.parity import BOS
-    from constructions.tasks.parity_efasp import compile_parity
+    from apmdm.constructions.tasks.parity import BOS
+    from apmdm.constructions.tasks.parity_compiled import compile_parity
     rng = random.Random(0)
     canvas = (BOS,) + tuple(rng.randint(0, 1) for _ in range(n - 1))
     return _bench("parity", compile_parity(n - 1), canvas)
@@ -121,9 +121,9 @@ def _half_way(process: Any, canvas: tuple, limits: Any) -> tuple:
 
 
 def _thm1(n: int) -> Bench:
-    from constructions.pram_mdm import PramToMDM
-    from constructions.pram_mdm_efasp import compile_mdm_efasp
-    from machines.pram.library import get_program
+    from apmdm.constructions.pram.mdm import PramToMDM
+    from apmdm.constructions.pram.compiled.mdm import compile_mdm_efasp
+    from apmdm.machines.pram.library import get_program
     lib = get_program(THM_PROGRAM)
 
     def context(m: int) -> int:
@@ -142,9 +142,9 @@ def _thm1(n: int) -> Bench:
 
 
 def _thm4(n: int, program: str = THM_PROGRAM) -> Bench:
-    from constructions.pram_apmdm import PramToAPMDM
-    from constructions.pram_apmdm_efasp import compile_apmdm_efasp
-    from machines.pram.library import get_program
+    from apmdm.constructions.pram.apmdm import PramToAPMDM
+    from apmdm.constructions.pram.compiled.apmdm import compile_apmdm_efasp
+    from apmdm.machines.pram.library import get_program
     lib = get_program(program)
 
     def memory(m: int) -> int:

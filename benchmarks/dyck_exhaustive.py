@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 import time
 
-from constructions.dyck_apmdm import DyckGenerator, explore
-from theory.dyck import enumerate_members
+from apmdm.constructions.dyck.apmdm import DyckGenerator, explore
+from apmdm.theory.dyck import enumerate_members
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from constructions.preserve import (
+from apmdm.constructions.preserve import (
     PreserveARMReplay,
     apmdm_canvas,
     apmdm_process,
@@ -20,7 +20,7 @@ from constructions.preserve import (
     oracle_cells,
     random_instance,
 )
-from machines.process import Limits
+from apmdm.machines.process import Limits
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import argparse
 import random
 import sys
 
-from machines.pram.library import LIBRARY, LibraryProgram, check_bounds
+from apmdm.machines.pram.library import LIBRARY, LibraryProgram, check_bounds
 
 
 def path_inputs(n: int, rng: random.Random) -> list[tuple[int, ...]]:

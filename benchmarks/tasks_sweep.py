@@ -20,20 +20,20 @@ import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from constructions.tasks.mincut import (
+from apmdm.constructions.tasks.mincut import (
     mincut_context_bound,
     mincut_step_bound,
     random_instance,
     run_mincut,
 )
-from constructions.tasks.parity import parity_step_bound, run_parity
-from constructions.tasks.sudoku import (
+from apmdm.constructions.tasks.parity import parity_step_bound, run_parity
+from apmdm.constructions.tasks.sudoku import (
     SUDOKU_PROCESS,
     read_sudoku_canvas,
     sudoku_canvas,
     sudoku_limits,
 )
-from constructions.tasks.sudoku_puzzles import generate_puzzle, is_valid_solution
+from apmdm.constructions.tasks.sudoku_puzzles import generate_puzzle, is_valid_solution
 
 
 def _parity_job(args: tuple[int, int]) -> tuple:

@@ -11,17 +11,18 @@ import argparse
 import importlib
 import sys
 
-from machines.errors import ApmdmError
+from apmdm._version import __version__
+from apmdm.machines.errors import ApmdmError
 
 COMMAND_MODULES: list[str] = [
-    "checks.commands.list_cmd",
-    "checks.commands.explain_cmd",
-    "checks.commands.export_cmd",
-    "checks.commands.validate_transitions_cmd",
-    "checks.commands.run_pram_cmd",
-    "checks.commands.show_cmd",
-    "checks.commands.check_cmd",
-    "checks.commands.trace_cmd",
+    "apmdm.checks.commands.list_cmd",
+    "apmdm.checks.commands.explain_cmd",
+    "apmdm.checks.commands.export_cmd",
+    "apmdm.checks.commands.validate_transitions_cmd",
+    "apmdm.checks.commands.run_pram_cmd",
+    "apmdm.checks.commands.show_cmd",
+    "apmdm.checks.commands.check_cmd",
+    "apmdm.checks.commands.trace_cmd",
 ]
 
 
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Executable theorems of 'On Powerful Ways to Generate' (arXiv 2510.06190): "
         "machines, constructions and checkers for ARM, MDM and AP-MDM.",
     )
+    parser.add_argument("--version", action="version", version=f"apmdm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for mod in COMMAND_MODULES:
         importlib.import_module(mod).register(sub)

@@ -2,7 +2,7 @@
 
 :func:`run_differential` drives a generation process with the *compiled transformer* as the
 next-step function ``f`` and, on every step, also calls the reference next-step function of
-:mod:`constructions.pram_mdm` / :mod:`constructions.pram_apmdm` on the same canvas. The two
+:mod:`constructions.pram.mdm` / :mod:`constructions.pram.apmdm` on the same canvas. The two
 must agree exactly: the same control sets (remask, insert, delete) and the same token at every
 position the reference gives one (every position the transition g reads; at other positions
 g ignores ``y``). On a disagreement it raises :class:`CompiledModelMismatch` naming the step,
@@ -18,7 +18,7 @@ The runners (:func:`compiled_mdm_runner`, :func:`compiled_apmdm_runner`) plug in
 :func:`checks.pram_cases.check_case`, so a row compares the decoded output with the PRAM
 interpreter's and the measured steps / context with the theorem's bound, exactly like the
 reference suites; ``apmdm check --compiled`` uses them (see :func:`run_compiled_suite`).
-Word size: the default ``w(n)`` of :mod:`constructions.pram_efasp_common`, widened to hold
+Word size: the default ``w(n)`` of :mod:`constructions.pram.compiled.common`, widened to hold
 every value of the reference run (a compile parameter, like the time and memory bounds).
 """
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from checks.pram_cases import (
+from apmdm.checks.pram_cases import (
     Outcome,
     PramCase,
     check_case,
@@ -35,18 +35,18 @@ from checks.pram_cases import (
     library_cases,
     random_rows,
 )
-from checks.registry import CheckOptions, CheckRow
-from checks.strategies import pram_instances
-from constructions.efasp import CompiledProgram, evaluate
-from constructions.pram_apmdm import compile_apmdm
-from constructions.pram_apmdm_efasp import compile_apmdm_efasp
-from constructions.pram_efasp_common import bits_needed, compiles, default_word_bits
-from constructions.pram_mdm import compile_mdm
-from constructions.pram_mdm_efasp import compile_mdm_efasp
-from machines.errors import CompiledModelMismatch, ConstructionError
-from machines.pram import PRAMResult, Program, Variant
-from machines.process import GenerationProcess, Limits, Model, NextStep, RunResult, StepOutput
-from machines.tokens import MASK, Canvas
+from apmdm.checks.registry import CheckOptions, CheckRow
+from apmdm.checks.strategies import pram_instances
+from apmdm.constructions.efasp import CompiledProgram, evaluate
+from apmdm.constructions.pram.apmdm import compile_apmdm
+from apmdm.constructions.pram.compiled.apmdm import compile_apmdm_efasp
+from apmdm.constructions.pram.compiled.common import bits_needed, compiles, default_word_bits
+from apmdm.constructions.pram.mdm import compile_mdm
+from apmdm.constructions.pram.compiled.mdm import compile_mdm_efasp
+from apmdm.machines.errors import CompiledModelMismatch, ConstructionError
+from apmdm.machines.pram import PRAMResult, Program, Variant
+from apmdm.machines.process import GenerationProcess, Limits, Model, NextStep, RunResult, StepOutput
+from apmdm.machines.tokens import MASK, Canvas
 from theory import theorem1 as th1
 from theory import theorem4 as th4
 
@@ -211,7 +211,7 @@ def compiled_apmdm_runner(compiler: Compiler = compile_apmdm_efasp) -> Callable:
 
 def supported(program: Program, variant: Variant) -> bool:
     """Whether the compiled path compiles ``program`` under ``variant`` (see
-    :func:`constructions.pram_efasp_common.check_supported`)."""
+    :func:`constructions.pram.compiled.common.check_supported`)."""
     return compiles(program, variant)
 
 
@@ -232,7 +232,7 @@ def compiled_library_cases(sizes: tuple[int, ...], seed: int, theorem: str,
 
 
 def supported_instances() -> Any:
-    """Random valid halting programs (checks.strategies) that the compiled path supports."""
+    """Random valid halting programs (apmdm.checks.strategies) that the compiled path supports."""
     return pram_instances().filter(lambda inst: supported(inst.program, inst.variant))
 
 

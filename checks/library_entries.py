@@ -1,13 +1,13 @@
 """`apmdm list` entries for the PRAM program library (kind ``pram-program``).
 
 Lives in ``checks`` because ``machines`` must not import ``checks``; registered in
-:data:`checks.registry.LIST_PROVIDERS` as ``"checks.library_entries:list_entries"``.
+:data:`checks.registry.LIST_PROVIDERS` as ``"apmdm.checks.library_entries:list_entries"``.
 """
 
 from __future__ import annotations
 
-from checks.registry import ListEntry
-from machines.pram.library import LIBRARY
+from apmdm.checks.registry import ListEntry
+from apmdm.machines.pram.library import LIBRARY
 
 
 def list_entries() -> list[ListEntry]:

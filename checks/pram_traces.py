@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import random
 
-from checks.pram_cases import library_programs
-from checks.registry import TraceableRun, TraceTarget, register_trace_target
-from constructions.pram_apmdm import compile_apmdm
-from constructions.pram_arm import compile_arm
-from constructions.pram_mdm import compile_mdm
+from apmdm.checks.pram_cases import library_programs
+from apmdm.checks.registry import TraceableRun, TraceTarget, register_trace_target
+from apmdm.constructions.pram.apmdm import compile_apmdm
+from apmdm.constructions.pram.arm import compile_arm
+from apmdm.constructions.pram.mdm import compile_mdm
 
 PRAM_MODELS = ("mdm", "apmdm", "arm")
 
@@ -53,10 +53,10 @@ register_library_targets()
 
 def _tm_builder(machine_name: str):
     def build(model: str, n: int, seed: int) -> TraceableRun:
-        from constructions.tm_apmdm import compile_tm_apmdm
-        from constructions.tm_arm import compile_tm_arm
-        from machines.errors import InvalidArgumentError
-        from machines.tm_library import get_machine
+        from apmdm.constructions.tm.apmdm import compile_tm_apmdm
+        from apmdm.constructions.tm.arm import compile_tm_arm
+        from apmdm.machines.errors import InvalidArgumentError
+        from apmdm.machines.tm_library import get_machine
 
         if not 0 <= n <= 64:
             raise InvalidArgumentError(f"tm-{machine_name}: --n must be 0..64, got {n}")
@@ -79,7 +79,7 @@ def _tm_builder(machine_name: str):
 
 
 def register_tm_targets() -> None:
-    from machines.tm_library import LIBRARY
+    from apmdm.machines.tm_library import LIBRARY
 
     for name in sorted(LIBRARY):
         register_trace_target(TraceTarget(
@@ -99,8 +99,8 @@ def pram_file_run(path: str, model: str, inputs: tuple[int, ...],
     the AP-MDM with the measured memory span S (a user file declares no bounds), and the step
     limits are the theorem's bounds at those values.
     """
-    from machines.pram import PRAM, Variant
-    from machines.pram.assembly import load_program_file
+    from apmdm.machines.pram import PRAM, Variant
+    from apmdm.machines.pram.assembly import load_program_file
 
     program = load_program_file(path)
     chosen = Variant.parse(variant) if variant else Variant.CRCW_PRIORITY

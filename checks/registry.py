@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from machines.errors import InvalidArgumentError
+from apmdm.machines.errors import InvalidArgumentError
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,8 @@ _SUITES: dict[str, CheckSuite] = {}
 
 # Modules that register suites when imported; `apmdm check` imports all of them.
 SUITE_MODULES: list[str] = [
-    "checks.theorem1", "checks.theorem2", "checks.theorem3", "checks.theorem4", "checks.tasks",
-    "checks.theorem5", "checks.theorem6",
+    "apmdm.checks.theorem1", "apmdm.checks.theorem2", "apmdm.checks.theorem3", "apmdm.checks.theorem4", "apmdm.checks.tasks",
+    "apmdm.checks.theorem5", "apmdm.checks.theorem6",
 ]
 
 
@@ -102,10 +102,10 @@ class ListEntry:
 
 # Functions returning list entries; modules append a provider here (surgical edit).
 LIST_PROVIDERS: list[str] = [  # "module:function" strings
-    "checks.tm_catalogue:turing_machine_entries",
-    "checks.tasks:task_entries",
-    "checks.commands.explain_cmd:list_efasp_programs",
-    "checks.library_entries:list_entries",
+    "apmdm.checks.tm_catalogue:turing_machine_entries",
+    "apmdm.checks.tasks:task_entries",
+    "apmdm.checks.commands.explain_cmd:list_efasp_programs",
+    "apmdm.checks.library_entries:list_entries",
 ]
 
 
@@ -124,9 +124,9 @@ def list_entries() -> list[ListEntry]:
 class TraceableRun:
     """Everything `apmdm trace` needs to record one construction's run."""
 
-    process: object  # machines.process.GenerationProcess
+    process: object  # apmdm.machines.process.GenerationProcess
     canvas: tuple  # the initial canvas
-    limits: object  # machines.process.Limits
+    limits: object  # apmdm.machines.process.Limits
     construction: str
     parameters: dict
     vocabulary: object  # list of tokens, or a dict describing a large/wide vocabulary
@@ -148,7 +148,7 @@ class TraceTarget:
 _TRACE_TARGETS: dict[str, TraceTarget] = {}
 
 # Modules that register trace targets when imported; `apmdm trace` imports all of them.
-TRACE_MODULES: list[str] = ["checks.pram_traces", "checks.tasks", "checks.theorem5_6_traces"]
+TRACE_MODULES: list[str] = ["apmdm.checks.pram_traces", "apmdm.checks.tasks", "apmdm.checks.theorem5_6_traces"]
 
 
 def register_trace_target(target: TraceTarget) -> TraceTarget:

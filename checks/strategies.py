@@ -3,7 +3,7 @@
 Exported for users' own tests::
 
     from hypothesis import given
-    from checks.strategies import pram_instances
+    from apmdm.checks.strategies import pram_instances
 
     @given(pram_instances())
     def test_my_compiler(inst):
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from machines.errors import AccessConflictError, PRAMRuntimeError, SizeLimitExceeded
-from machines.pram import PRAM, PRAMLimits, PRAMResult, Program, ProgramBuilder, Variant
+from apmdm.machines.errors import AccessConflictError, PRAMRuntimeError, SizeLimitExceeded
+from apmdm.machines.pram import PRAM, PRAMLimits, PRAMResult, Program, ProgramBuilder, Variant
 
 GENERAL = 5          # r0..r4
 ADDR, MASKREG, LOOP = 5, 6, 7

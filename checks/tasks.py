@@ -21,7 +21,7 @@ import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from checks.registry import (
+from apmdm.checks.registry import (
     CheckOptions,
     CheckRow,
     CheckSuite,
@@ -31,7 +31,7 @@ from checks.registry import (
     register_suite,
     register_trace_target,
 )
-from constructions.tasks.mincut import (
+from apmdm.constructions.tasks.mincut import (
     MINCUT_PROCESS,
     MinCutInstance,
     mincut_canvas,
@@ -41,7 +41,7 @@ from constructions.tasks.mincut import (
     random_instance,
     run_mincut,
 )
-from constructions.tasks.parity import (
+from apmdm.constructions.tasks.parity import (
     PARITY_PROCESS,
     PARITY_VOCABULARY,
     parity_canvas,
@@ -50,16 +50,16 @@ from constructions.tasks.parity import (
     random_bits,
     run_parity,
 )
-from constructions.tasks.sudoku import (
+from apmdm.constructions.tasks.sudoku import (
     SUDOKU_PROCESS,
     read_sudoku_canvas,
     sudoku_canvas,
     sudoku_limits,
     sudoku_vocabulary,
 )
-from constructions.tasks.sudoku_puzzles import GeneratedPuzzle, generate_puzzle, is_valid_solution
-from machines.errors import ApmdmError, InvalidArgumentError
-from machines.process import GenerationProcess, Model
+from apmdm.constructions.tasks.sudoku_puzzles import GeneratedPuzzle, generate_puzzle, is_valid_solution
+from apmdm.machines.errors import ApmdmError, InvalidArgumentError
+from apmdm.machines.process import GenerationProcess, Model
 
 THEOREM = "task"
 

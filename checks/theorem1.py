@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from checks.pram_cases import (
+from apmdm.checks.pram_cases import (
     Outcome,
     PramCase,
     check_case,
@@ -26,10 +26,10 @@ from checks.pram_cases import (
     random_rows,
     sweep_sizes,
 )
-from checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
-from constructions.pram_arm import compile_arm
-from constructions.pram_mdm import compile_mdm
-from machines.pram import PRAMResult
+from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
+from apmdm.constructions.pram.arm import compile_arm
+from apmdm.constructions.pram.mdm import compile_mdm
+from apmdm.machines.pram import PRAMResult
 from theory import theorem1 as th
 
 THEOREM = "1"
@@ -89,7 +89,7 @@ def _arm_affordable(case: PramCase, budget: int) -> bool:
 
 def run_mdm_suite(options: CheckOptions) -> list[CheckRow]:
     if options.compiled:   # `apmdm check --compiled`: the compiled transformer is f
-        from checks.compiled import run_compiled_suite
+        from apmdm.checks.compiled import run_compiled_suite
         return run_compiled_suite(THEOREM, options)
     budget = MDM_BUDGET_QUICK if options.quick else MDM_BUDGET
     cases = [c for c in library_cases(sweep_sizes(options), options.seed)

@@ -1,7 +1,7 @@
 """Theorem 2 checker: an MDM run costs at most c·S³·ℓ(S) serial word operations.
 
 For a transformer next-step function and an MDM canvas of length S the checker runs the
-serial simulation of :mod:`constructions.serial_sim` and requires
+serial simulation of :mod:`constructions.serial.simulation` and requires
 
 * passes ≤ S and effective steps ≤ S, with a step that fills nothing ending the run;
 * the counted operations equal the closed form of :mod:`theory.theorem2` computed from the
@@ -9,7 +9,7 @@ serial simulation of :mod:`constructions.serial_sim` and requires
 * counted operations ≤ c·S³·ℓ(S), c = :func:`theory.theorem2.ops_constant` of the network.
 
 The contrast (:func:`check_contrast`): the same counting on the AP-MDM binary counter of
-:mod:`constructions.serial_nets` exceeds the MDM bound at its context, because its steps
+:mod:`constructions.serial.nets` exceeds the MDM bound at its context, because its steps
 (2ⁿ⁺¹ − 1) are not bounded by the context (n + 1): rewrites reuse space. That row's claim is
 "the MDM bound at this S is below the AP-MDM's counted operations", so it can fail too.
 """
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
-from constructions.serial_nets import (
+from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
+from apmdm.constructions.serial.nets import (
     BOS,
     DIMS,
     binary_counter_apmdm,
@@ -32,12 +32,12 @@ from constructions.serial_nets import (
     locator_model,
     masked_canvas,
 )
-from constructions.serial_sim import CountedForward, network_shape, simulate_apmdm, simulate_mdm
-from machines.errors import ApmdmError
-from machines.process import Limits
-from machines.tokens import MASK, Canvas
-from machines.transformer.model import CompiledTransformer
-from theory.theorem2 import log_factor, ops_bound, ops_constant, run_ops, steps_bound
+from apmdm.constructions.serial.simulation import CountedForward, network_shape, simulate_apmdm, simulate_mdm
+from apmdm.machines.errors import ApmdmError
+from apmdm.machines.process import Limits
+from apmdm.machines.tokens import MASK, Canvas
+from apmdm.machines.transformer.model import CompiledTransformer
+from apmdm.theory.theorem2 import log_factor, ops_bound, ops_constant, run_ops, steps_bound
 
 
 @dataclass(frozen=True)

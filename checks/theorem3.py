@@ -1,7 +1,7 @@
 """Theorem 3 checker: AO-MDM -> Masked-ARM (log and replay) gives the same output.
 
 For an AO-MDM ``(f, x0, eos)`` the checker runs the AO-MDM on the AO-MDM machine and the
-Masked-ARM of :func:`constructions.ao_to_masked_arm.build_masked_arm` on the Masked-ARM
+Masked-ARM of :func:`constructions.masked_arm.schedule.build_masked_arm` on the Masked-ARM
 machine (so both restrictions are enforced every step), then compares
 
 * the AO final canvas with the one decoded from the Masked-ARM's records (outputs equal),
@@ -25,18 +25,18 @@ from typing import Any
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
-from constructions.ao_to_masked_arm import (
+from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
+from apmdm.constructions.masked_arm.schedule import (
     MaskedARMSimulation,
     build_masked_arm,
     extra_layer_plan,
 )
-from constructions.serial_nets import left_to_right_mdm, masked_canvas
-from machines.errors import ApmdmError
-from machines.process import GenerationProcess, Limits, Model, NextStep, StepOutput
-from machines.tokens import MASK, Canvas
-from machines.transformer.model import transformer_next_step
-from theory.theorem3 import EXTRA_LAYERS, context_bound, steps_bound
+from apmdm.constructions.serial.nets import left_to_right_mdm, masked_canvas
+from apmdm.machines.errors import ApmdmError
+from apmdm.machines.process import GenerationProcess, Limits, Model, NextStep, StepOutput
+from apmdm.machines.tokens import MASK, Canvas
+from apmdm.machines.transformer.model import transformer_next_step
+from apmdm.theory.theorem3 import EXTRA_LAYERS, context_bound, steps_bound
 
 _PRIME = 1_000_003
 
@@ -248,7 +248,7 @@ def run_suite(options: CheckOptions) -> list[CheckRow]:
                 detail=res.failure or f"function level; S <= {max_size}, layers = planned k",
             )
         )
-    from checks.theorem3_compiled import compiled_rows  # imports this module
+    from apmdm.checks.theorem3_compiled import compiled_rows  # imports this module
 
     rows += compiled_rows(options)
     model = left_to_right_mdm()
@@ -258,7 +258,7 @@ def run_suite(options: CheckOptions) -> list[CheckRow]:
             theorem="3", construction="ao-to-masked-arm", program="left-to-right-mdm",
             n=res.size, ok=res.ok, measured=res.measured, bound=res.bound,
             outputs_equal=res.outputs_equal and res.order_equal,
-            detail="AO f = compiled transformer (machines.transformer); Masked-ARM at "
+            detail="AO f = compiled transformer (apmdm.machines.transformer); Masked-ARM at "
                    "function level, layers = planned k",
         )
     )

@@ -29,18 +29,18 @@ from dataclasses import dataclass, replace
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from checks.registry import CheckOptions, CheckRow
-from checks.theorem3 import AOInstance, Theorem3Result, check_instance
-from constructions.ao_to_masked_arm_compiled import (
+from apmdm.checks.registry import CheckOptions, CheckRow
+from apmdm.checks.theorem3 import AOInstance, Theorem3Result, check_instance
+from apmdm.constructions.masked_arm.compiled import (
     DEFAULT_PARTS,
     Parts,
     build_compiled,
     compile_masked_arm,
 )
-from constructions.efasp import Program, compile_program
-from machines.errors import ApmdmError
-from machines.tokens import MASK, Canvas
-from theory.theorem3 import COMPILED_EXTRA_LAYERS
+from apmdm.constructions.efasp import Program, compile_program
+from apmdm.machines.errors import ApmdmError
+from apmdm.machines.tokens import MASK, Canvas
+from apmdm.theory.theorem3 import COMPILED_EXTRA_LAYERS
 
 TEMPLATES = ("leftmost", "rightmost", "neighbour", "priority")
 

@@ -1,7 +1,7 @@
 """Theorem 4 checker: PRAM -> AP-MDM with the memory edited in place.
 
 For each case (library programs at their sizes, plus random valid halting programs) the
-checker compiles :mod:`constructions.pram_apmdm` with the memory bound S (declared S(n) for
+checker compiles :mod:`constructions.pram.apmdm` with the memory bound S (declared S(n) for
 library programs, the measured memory span for random ones), runs it on the AP-MDM loop,
 decodes the output region, compares it with the PRAM interpreter's and holds the measured
 steps and context against :mod:`theory.theorem4`: steps ≤ 2T + 1, context ≤ S + 2P (which is
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from checks.pram_cases import (
+from apmdm.checks.pram_cases import (
     Outcome,
     PramCase,
     check_case,
@@ -25,9 +25,9 @@ from checks.pram_cases import (
     random_rows,
     sweep_sizes,
 )
-from checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
-from constructions.pram_apmdm import compile_apmdm
-from machines.pram import PRAMResult
+from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
+from apmdm.constructions.pram.apmdm import compile_apmdm
+from apmdm.machines.pram import PRAMResult
 from theory import theorem4 as th
 
 THEOREM = "4"
@@ -62,7 +62,7 @@ def _cost(case: PramCase) -> int:
 
 def run_apmdm_suite(options: CheckOptions) -> list[CheckRow]:
     if options.compiled:   # `apmdm check --compiled`: the compiled transformer is f
-        from checks.compiled import run_compiled_suite
+        from apmdm.checks.compiled import run_compiled_suite
         return run_compiled_suite(THEOREM, options)
     budget = APMDM_BUDGET_QUICK if options.quick else APMDM_BUDGET
     cases = [c for c in library_cases(sweep_sizes(options), options.seed)
@@ -85,10 +85,10 @@ TM_ARM_NAME, TM_APMDM_NAME = "tm-arm", "tm-apmdm"
 
 def tm_row(construction: str, machine_name: str, word: tuple[str, ...], compiler=None) -> CheckRow:
     """Run one TM construction on ``word`` next to the TM and hold it against its bound."""
-    from constructions.tm_apmdm import compile_tm_apmdm
-    from constructions.tm_arm import compile_tm_arm
-    from machines.errors import ApmdmError
-    from machines.tm_library import get_machine
+    from apmdm.constructions.tm.apmdm import compile_tm_apmdm
+    from apmdm.constructions.tm.arm import compile_tm_arm
+    from apmdm.machines.errors import ApmdmError
+    from apmdm.machines.tm_library import get_machine
 
     machine = get_machine(machine_name)
     ref = machine.run(word)
@@ -118,7 +118,7 @@ def tm_row(construction: str, machine_name: str, word: tuple[str, ...], compiler
 def _tm_words(options: CheckOptions) -> list[tuple[str, tuple[str, ...]]]:
     import random
 
-    from machines.tm_library import LIBRARY, get_machine
+    from apmdm.machines.tm_library import LIBRARY, get_machine
 
     out = []
     for name in sorted(LIBRARY):

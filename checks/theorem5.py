@@ -1,6 +1,6 @@
 """Checker for Theorem 5: the pair-insertion AP-MDM's support is exactly two-sided Dyck-k.
 
-Rows (all in the :class:`~checks.registry.CheckRow` shape):
+Rows (all in the :class:`~apmdm.checks.registry.CheckRow` shape):
 
 * ``support`` rows, one per (k, even length n): the explorer applies g to every random
   outcome of every reachable canvas; the words of length n it reaches must equal the members
@@ -8,7 +8,7 @@ Rows (all in the :class:`~checks.registry.CheckRow` shape):
   measured/bound: ``steps`` and ``context`` (most over all runs reaching a word of length n,
   against :mod:`theory.theorem5`), ``words`` (reached vs language size).
 * ``sampling`` rows: seeded runs of the stochastic process through
-  :class:`~machines.process.GenerationProcess`; every sampled word must be a member, stop
+  :class:`~apmdm.machines.process.GenerationProcess`; every sampled word must be a member, stop
   by EOS, and meet its own steps/context bound.
 * ``counts`` rows: member counts per length from four independent methods (tree walk, brute
   force filter on small lengths, depth transfer matrix, Kesten's generating function).
@@ -21,18 +21,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
-from constructions.arm_dyck_illustration import (
+from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
+from apmdm.constructions.dyck.arm_illustration import (
     BalancedCountRule,
     RoundReductionRule,
     StopRule,
     first_failure,
 )
-from constructions.dyck_apmdm import DyckGenerator, explore, sample, word_of
-from machines.errors import ApmdmError
-from machines.process import Limits, StopReason
+from apmdm.constructions.dyck.apmdm import DyckGenerator, explore, sample, word_of
+from apmdm.machines.errors import ApmdmError
+from apmdm.machines.process import Limits, StopReason
 from theory import theorem5
-from theory.dyck import (
+from apmdm.theory.dyck import (
     count_by_generating_function,
     count_by_transfer,
     enumerate_by_filter,

@@ -9,9 +9,9 @@
 
 from __future__ import annotations
 
-from checks.registry import TraceableRun, TraceTarget, register_trace_target
-from constructions.dyck_apmdm import BOS, EOS, DyckGenerator, sampling_process
-from constructions.preserve import (
+from apmdm.checks.registry import TraceableRun, TraceTarget, register_trace_target
+from apmdm.constructions.dyck.apmdm import BOS, EOS, DyckGenerator, sampling_process
+from apmdm.constructions.preserve import (
     PreserveARMReplay,
     apmdm_canvas,
     apmdm_process,
@@ -20,10 +20,10 @@ from constructions.preserve import (
     random_instance,
     script_tokens,
 )
-from machines.errors import InvalidArgumentError
-from machines.process import Limits, Model
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.process import Limits, Model
 from theory import theorem5
-from theory.dyck import alphabet
+from apmdm.theory.dyck import alphabet
 
 PRESERVE_N0 = 8
 PRESERVE_VALUES = 16  # random_instance's default value range

@@ -2,11 +2,11 @@
 
 For each number of edit steps E in the sweep, random valid instances (seeded) are solved by
 
-* the AP-MDM (:class:`~constructions.preserve.PreserveAPMDM`, run through
-  :class:`~machines.process.GenerationProcess`, so every step is g): its final data must
+* the AP-MDM (:class:`~apmdm.constructions.preserve.PreserveAPMDM`, run through
+  :class:`~apmdm.machines.process.GenerationProcess`, so every step is g): its final data must
   equal the list-edit oracle at *every* position; steps and context are held to
   :func:`theory.theorem6.apmdm_bounds`;
-* the ARM replay (:class:`~constructions.preserve.PreserveARMReplay`, run as an ARM): its
+* the ARM replay (:class:`~apmdm.constructions.preserve.PreserveARMReplay`, run as an ARM): its
   answer to the instance's query and to the deepest query (the final position whose chain is
   longest) must equal the oracle; generated tokens, context and instruction tokens read per
   query are held to :func:`theory.theorem6.arm_bounds`.
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
-from constructions.preserve import (
+from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
+from apmdm.constructions.preserve import (
     PreserveAPMDM,
     PreserveARMReplay,
     PreserveInstance,
@@ -37,8 +37,8 @@ from constructions.preserve import (
     script_tokens,
     validate_instance,
 )
-from machines.errors import ApmdmError
-from machines.process import Limits, StopReason
+from apmdm.machines.errors import ApmdmError
+from apmdm.machines.process import Limits, StopReason
 from theory import theorem6
 
 THEOREM = "6"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from checks.registry import ListEntry
-from machines.tm_library import LIBRARY
+from apmdm.checks.registry import ListEntry
+from apmdm.machines.tm_library import LIBRARY
 
 
 def turing_machine_entries() -> list[ListEntry]:

@@ -36,9 +36,9 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from machines.errors import ConstructionError, InvalidArgumentError
-from machines.process import GenerationProcess, Model, StepOutput, arm_prompt
-from machines.tokens import MASK, Canvas
+from apmdm.machines.errors import ConstructionError, InvalidArgumentError
+from apmdm.machines.process import GenerationProcess, Model, StepOutput, arm_prompt
+from apmdm.machines.tokens import MASK, Canvas
 
 SEP = "SEP"
 EOS = "EOS"

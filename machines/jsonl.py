@@ -1,7 +1,7 @@
 """Shared plumbing for the toolkit's output files: atomic writing, and validation of JSON Lines
 files (traces, transitions).
 
-Every validation failure raises :class:`~machines.errors.MalformedTraceError` naming the file
+Every validation failure raises :class:`~apmdm.machines.errors.MalformedTraceError` naming the file
 and the 1-based line, so a reader never shows a traceback for bad input. Every write goes
 through :func:`write_chunks_atomic`, so no reader ever sees a half-written file.
 """
@@ -14,8 +14,8 @@ import tempfile
 from collections.abc import Iterable
 from typing import Any
 
-from machines.errors import InvalidArgumentError, MalformedTraceError
-from machines.tokens import Canvas, canvas_from_json
+from apmdm.machines.errors import InvalidArgumentError, MalformedTraceError
+from apmdm.machines.tokens import Canvas, canvas_from_json
 
 
 class JsonLinesValidator:

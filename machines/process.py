@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from machines.errors import InvalidArgumentError, RestrictionViolation, SizeLimitExceeded
-from machines.tokens import MASK, Canvas, is_token
+from apmdm.machines.errors import InvalidArgumentError, RestrictionViolation, SizeLimitExceeded
+from apmdm.machines.tokens import MASK, Canvas, is_token
 
 
 class Model(str, Enum):

@@ -25,9 +25,9 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from machines.errors import InvalidArgumentError, SizeLimitExceeded
-from machines.tokens import MASK, format_token, token_to_json
-from machines.trace import Trace, TraceStep
+from apmdm.machines.errors import InvalidArgumentError, SizeLimitExceeded
+from apmdm.machines.tokens import MASK, format_token, token_to_json
+from apmdm.machines.trace import Trace, TraceStep
 
 UNMASKED, REMASKED, INSERTED, DELETED = "unmasked", "remasked", "inserted", "deleted"
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from machines.errors import InvalidArgumentError
-from machines.turing import TuringMachine
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.turing import TuringMachine
 
 BLANK = "_"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from machines.errors import InvalidArgumentError
+from apmdm.machines.errors import InvalidArgumentError
 
 
 class _Mask:

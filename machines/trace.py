@@ -29,9 +29,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from machines.errors import ApmdmError, InvalidArgumentError
-from machines.jsonl import JsonLinesValidator, write_chunks_atomic
-from machines.process import (
+from apmdm.machines.errors import ApmdmError, InvalidArgumentError
+from apmdm.machines.jsonl import JsonLinesValidator, write_chunks_atomic
+from apmdm.machines.process import (
     GenerationProcess,
     Limits,
     Model,
@@ -43,7 +43,7 @@ from machines.process import (
     check_restriction,
     mask_positions,
 )
-from machines.tokens import (
+from apmdm.machines.tokens import (
     MASK,
     Canvas,
     canvas_to_json,

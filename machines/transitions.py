@@ -35,16 +35,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from machines.errors import ApmdmError
-from machines.jsonl import JsonLinesValidator, write_chunks_atomic
-from machines.process import (
+from apmdm.machines.errors import ApmdmError
+from apmdm.machines.jsonl import JsonLinesValidator, write_chunks_atomic
+from apmdm.machines.process import (
     GenerationProcess,
     Limits,
     StepOutput,
     StopReason,
     apply_transition,
 )
-from machines.tokens import MASK, Canvas, canvas_to_json, token_to_json
+from apmdm.machines.tokens import MASK, Canvas, canvas_to_json, token_to_json
 
 FORMAT_NAME = "apmdm-transitions"
 FORMAT_VERSION = 1

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from machines.errors import (
+from apmdm.machines.errors import (
     InvalidArgumentError,
     InvalidMachineError,
     SizeLimitExceeded,

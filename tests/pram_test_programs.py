@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from machines.pram import ProgramBuilder
+from apmdm.machines.pram import ProgramBuilder
 
 
 def prefix_sums():

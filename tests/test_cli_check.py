@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from checks.cli import main
-from checks.commands.check_cmd import run_suites, to_json
-from checks.registry import CheckOptions, CheckRow, CheckSuite
-from machines.trace import read_trace
+from apmdm.checks.cli import main
+from apmdm.checks.commands.check_cmd import run_suites, to_json
+from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite
+from apmdm.machines.trace import read_trace
 
 
 def test_check_json_schema_and_exit_status(capsys):
@@ -70,8 +70,8 @@ def test_trace_unknown_target_lists_targets(capsys):
 def test_trace_compiles_a_users_own_pram_file(tmp_path) -> None:
     from pathlib import Path
 
-    from checks.cli import main
-    from machines.trace import read_trace
+    from apmdm.checks.cli import main
+    from apmdm.machines.trace import read_trace
 
     example = Path(__file__).resolve().parent.parent / "examples" / "pram" / "double.pram"
     for model in ("mdm", "ap-mdm", "arm"):

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from checks.cli import main
-from checks.commands.run_pram_cmd import TRACE_FORMAT, parse_input_list
-from machines.errors import InvalidArgumentError
-from machines.pram import ProgramBuilder, Variant
+from apmdm.checks.cli import main
+from apmdm.checks.commands.run_pram_cmd import TRACE_FORMAT, parse_input_list
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.pram import ProgramBuilder, Variant
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "pram"
 
@@ -124,10 +124,10 @@ def test_unknown_name_without_or_with_a_library(capsys, monkeypatch):
     # A stand-in library module: the command looks names up in LIBRARY / get_program.
     prog = ProgramBuilder("lib-double", processors="n", registers=2)
     prog = prog.pid(0).load(1, 0, 0).add(1, 1, 1).store(0, 0, 1).build()
-    fake = types.ModuleType("machines.pram.library")
+    fake = types.ModuleType("apmdm.machines.pram.library")
     fake.LIBRARY = {"lib-double": types.SimpleNamespace(program=prog, variant=Variant.EREW)}
     fake.get_program = lambda name: fake.LIBRARY[name]
-    monkeypatch.setitem(sys.modules, "machines.pram.library", fake)
+    monkeypatch.setitem(sys.modules, "apmdm.machines.pram.library", fake)
     status, out, _ = cli(capsys, "run-pram", "lib-double", "--input", "5,6", "--json")
     assert status == 0 and json.loads(out)["output"] == [10, 12]
     assert json.loads(out)["variant"] == "erew"  # the declared variant is the default
@@ -206,7 +206,7 @@ def test_failed_run_leaves_no_trace_and_keeps_an_old_file(capsys, tmp_path):
 
 
 def test_console_entry_point_gives_no_traceback(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "checks.cli", "run-pram", example("double"),
+    proc = subprocess.run([sys.executable, "-m", "apmdm.checks.cli", "run-pram", example("double"),
                            "--input", "1,x"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1

@@ -7,11 +7,11 @@ import zlib
 
 import pytest
 
-from checks.cli import main
-from machines.process import GenerationProcess, Limits, Model, StepOutput
-from machines.render import render_text, spacetime_cells, step_marks
-from machines.tokens import MASK
-from machines.trace import read_trace, record_trace, write_trace
+from apmdm.checks.cli import main
+from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput
+from apmdm.machines.render import render_text, spacetime_cells, step_marks
+from apmdm.machines.tokens import MASK
+from apmdm.machines.trace import read_trace, record_trace, write_trace
 
 E = frozenset()
 

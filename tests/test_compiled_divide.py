@@ -1,5 +1,5 @@
 """``div``, ``mod`` and ``shl`` in the compiled Theorem-1 / Theorem-4 transformers: the
-E-FASP ``quotient`` head plus the remainder check (constructions/pram_efasp_common.py).
+E-FASP ``quotient`` head plus the remainder check (constructions/pram/compiled/common.py).
 
 Every step of every run is checked against the reference next-step function, and the decoded
 output against the PRAM interpreter (Python's floor ``//`` and ``%``, all sign combinations).
@@ -14,13 +14,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from checks.compiled import run_differential
-from constructions.pram_apmdm_efasp import compile_apmdm_efasp
-from constructions.pram_efasp_common import bit_registers, low_digit_base
-from constructions.pram_mdm_efasp import compile_mdm_efasp
-from machines.errors import ConstructionError, PRAMRuntimeError
-from machines.pram import PRAM, ProgramBuilder, Variant
-from machines.process import Model
+from apmdm.checks.compiled import run_differential
+from apmdm.constructions.pram.compiled.apmdm import compile_apmdm_efasp
+from apmdm.constructions.pram.compiled.common import bit_registers, low_digit_base
+from apmdm.constructions.pram.compiled.mdm import compile_mdm_efasp
+from apmdm.machines.errors import ConstructionError, PRAMRuntimeError
+from apmdm.machines.pram import PRAM, ProgramBuilder, Variant
+from apmdm.machines.process import Model
 
 
 def divide_program():
@@ -108,7 +108,7 @@ def test_zero_divisor_faults_in_the_model_and_errors_in_the_interpreter():
         run_differential(Model.MDM, con.reference.next_step, con.compiled, canvas,
                          con.limits(), "divide")
     # the model alone (no reference) faults rather than writing a value
-    from machines.process import GenerationProcess
+    from apmdm.machines.process import GenerationProcess
     with pytest.raises(ConstructionError, match="faults"):
         GenerationProcess(Model.MDM, con.compiled.next_step()).run(canvas, con.limits())
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.compiled import (
+from apmdm.checks.compiled import (
     MDM_BUDGET,
     compiled_apmdm_runner,
     compiled_library_cases,
@@ -22,19 +22,19 @@ from checks.compiled import (
     run_differential,
     supported_instances,
 )
-from checks.pram_cases import case_from_instance, check_case
-from checks.registry import CheckOptions
-from constructions.efasp.registry import build_construction
-from constructions.pram_apmdm_efasp import compile_apmdm_efasp
-from constructions.pram_efasp_common import low_digit_base
-from constructions.pram_mdm import PramToMDM
-from constructions.pram_mdm_efasp import compile_mdm_efasp
-from machines.errors import CompiledModelMismatch, ConstructionError
-from machines.pram import PRAM, Variant
-from machines.pram.library import LIBRARY
-from machines.process import Model
-from machines.transformer.export import load_transformer, save_transformer
-from machines.transformer.forward import forward
+from apmdm.checks.pram_cases import case_from_instance, check_case
+from apmdm.checks.registry import CheckOptions
+from apmdm.constructions.efasp.registry import build_construction
+from apmdm.constructions.pram.compiled.apmdm import compile_apmdm_efasp
+from apmdm.constructions.pram.compiled.common import low_digit_base
+from apmdm.constructions.pram.mdm import PramToMDM
+from apmdm.constructions.pram.compiled.mdm import compile_mdm_efasp
+from apmdm.machines.errors import CompiledModelMismatch, ConstructionError
+from apmdm.machines.pram import PRAM, Variant
+from apmdm.machines.pram.library import LIBRARY
+from apmdm.machines.process import Model
+from apmdm.machines.transformer.export import load_transformer, save_transformer
+from apmdm.machines.transformer.forward import forward
 
 RUNNERS = {"1": compiled_mdm_runner, "4": compiled_apmdm_runner}
 
@@ -261,7 +261,7 @@ def test_registry_build_explain_and_export_roundtrip(tmp_path):
 
 
 def _feature_program():
-    from constructions.efasp import Program
+    from apmdm.constructions.efasp import Program
     p = Program("additions", (("a", -8, 7), ("k", -1, 5)), encode=lambda t: t,
                 decode=lambda f: f)
     a, k = p.token_field("a"), p.token_field("k")
@@ -282,7 +282,7 @@ def _feature_program():
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.integers(-8, 7), st.integers(-1, 5)), min_size=1, max_size=12))
 def test_efasp_additions_compiled_equals_evaluator(st_canvas):
-    from constructions.efasp import compile_program, evaluate
+    from apmdm.constructions.efasp import compile_program, evaluate
     p = _feature_program()
     model = compile_program(p, 12)
     canvas = [tuple(t) for t in st_canvas]
@@ -291,8 +291,8 @@ def test_efasp_additions_compiled_equals_evaluator(st_canvas):
 
 
 def test_efasp_key_sq_must_be_the_square():
-    from constructions.efasp import Program, evaluate
-    from machines.errors import InvalidEFASPProgramError
+    from apmdm.constructions.efasp import Program, evaluate
+    from apmdm.machines.errors import InvalidEFASPProgramError
     p = Program("bad-sq", (("k", 0, 5),), encode=lambda t: (t,), decode=lambda f: f[0])
     k = p.token_field("k")
     p.output_fields(p.rightmost_match(k, k, k, key_sq=k, name="m"))

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory.dyck import (
+from apmdm.theory.dyck import (
     alphabet,
     count_by_generating_function,
     count_by_transfer,

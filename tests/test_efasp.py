@@ -9,13 +9,13 @@ import random
 import numpy as np
 import pytest
 
-from constructions.efasp import Program, compile_program, evaluate, reference_step
-from constructions.efasp.compiler import CompiledProgram
-from constructions.efasp.explain import explain
-from constructions.efasp.programs import EXAMPLES, random_canvas
-from machines.errors import CompiledModelMismatch, InvalidEFASPProgramError
-from machines.tokens import MASK
-from machines.transformer import CompiledTransformer, Head, Layer
+from apmdm.constructions.efasp import Program, compile_program, evaluate, reference_step
+from apmdm.constructions.efasp.compiler import CompiledProgram
+from apmdm.constructions.efasp.explain import explain
+from apmdm.constructions.efasp.programs import EXAMPLES, random_canvas
+from apmdm.machines.errors import CompiledModelMismatch, InvalidEFASPProgramError
+from apmdm.machines.tokens import MASK
+from apmdm.machines.transformer import CompiledTransformer, Head, Layer
 
 
 def _prog() -> Program:

@@ -9,12 +9,12 @@ import random
 
 import pytest
 
-from constructions.efasp import Program, compile_program, evaluate, reference_step
-from constructions.efasp import lower as lower_mod
-from machines.errors import CompiledModelMismatch, InvalidEFASPProgramError
-from machines.tokens import MASK
+from apmdm.constructions.efasp import Program, compile_program, evaluate, reference_step
+from apmdm.constructions.efasp import lower as lower_mod
+from apmdm.machines.errors import CompiledModelMismatch, InvalidEFASPProgramError
+from apmdm.machines.tokens import MASK
 
-forward_mod = importlib.import_module("machines.transformer.forward")
+forward_mod = importlib.import_module("apmdm.machines.transformer.forward")
 
 N = 8
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from constructions.efasp import Program, compile_program, evaluate, reference_step
-from machines.tokens import MASK
+from apmdm.constructions.efasp import Program, compile_program, evaluate, reference_step
+from apmdm.machines.tokens import MASK
 
 N = 8
 OPS = ["linear", "compare", "max", "min", "select", "and", "or", "not", "xor", "lookup", "mul",
@@ -23,7 +23,7 @@ def programs(draw):
     types = lambda f: p.node(f.name)  # noqa: E731
 
     def dom(f):
-        from constructions.efasp.typecheck import check_program
+        from apmdm.constructions.efasp.typecheck import check_program
         t = check_program(_with_output(p, f), N)[f.name]
         return t.lo, t.hi
 

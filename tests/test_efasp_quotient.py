@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from constructions.efasp import Program, compile_program, evaluate
-from constructions.efasp import lower as lower_mod
-from constructions.efasp.lower import HeadOp
-from machines.errors import CompiledModelMismatch, InvalidEFASPProgramError, PrecisionError
+from apmdm.constructions.efasp import Program, compile_program, evaluate
+from apmdm.constructions.efasp import lower as lower_mod
+from apmdm.constructions.efasp.lower import HeadOp
+from apmdm.machines.errors import CompiledModelMismatch, InvalidEFASPProgramError, PrecisionError
 
 N = 16
 A_LO, A_HI, B_HI = -40, 90, 7

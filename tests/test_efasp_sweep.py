@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from constructions.efasp import compile_program
-from constructions.efasp.programs import EXAMPLES, random_canvas
+from apmdm.constructions.efasp import compile_program
+from apmdm.constructions.efasp.programs import EXAMPLES, random_canvas
 
 SIZES = [4, 16, 64, 256, 1024]
 

@@ -9,24 +9,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from constructions.efasp import evaluate
-from constructions.efasp.registry import build_construction
-from constructions.tasks.parity import (
+from apmdm.constructions.efasp import evaluate
+from apmdm.constructions.efasp.registry import build_construction
+from apmdm.constructions.tasks.parity import (
     PARITY_PROCESS,
     parity_canvas,
     parity_limits,
     parity_next_step,
     run_parity,
 )
-from constructions.tasks.parity_efasp import (
+from apmdm.constructions.tasks.parity_compiled import (
     compile_parity,
     compiled_parity_process,
     parity_program,
     same_step_output,
 )
-from machines.errors import InvalidArgumentError
-from machines.process import GenerationProcess, Model, StepOutput
-from machines.tokens import MASK
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.process import GenerationProcess, Model, StepOutput
+from apmdm.machines.tokens import MASK
 
 
 def _check_run(bits, f) -> int:
@@ -125,7 +125,7 @@ def test_checker_fails_on_a_broken_program():
     nodes.insert(idx, type(broken)(broken.name, broken.op, tuple(args[k] for k in keep),
                                    (tuple(coeffs[k] for k in keep), const)))
     p.nodes = nodes
-    from constructions.efasp import compile_program
+    from apmdm.constructions.efasp import compile_program
     f = compile_program(p, 8).next_step()
     with pytest.raises(AssertionError):
         _check_run((1, 1, 0), f)

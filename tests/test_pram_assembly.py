@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from machines.errors import ApmdmError, AssemblyError, InvalidArgumentError, InvalidProgramError
-from machines.pram import PRAM, Instr, Op, Program, ProgramBuilder, parse_size_expr
-from machines.pram.assembly import (
+from apmdm.machines.errors import ApmdmError, AssemblyError, InvalidArgumentError, InvalidProgramError
+from apmdm.machines.pram import PRAM, Instr, Op, Program, ProgramBuilder, parse_size_expr
+from apmdm.machines.pram.assembly import (
     MAX_LINE_CHARS,
     MAX_LINES,
     MAX_SOURCE_CHARS,

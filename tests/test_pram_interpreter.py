@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from machines.errors import (
+from apmdm.machines.errors import (
     AccessConflictError,
     CommonWriteConflictError,
     ConcurrentReadError,
@@ -21,9 +21,9 @@ from machines.errors import (
     SizeLimitExceeded,
     StepLimitExceeded,
 )
-from machines.pram import OPERANDS, PRAM, Access, Op, PRAMLimits, ProgramBuilder, Variant
-from machines.pram.assembly import format_program, parse_program
-from machines.pram.isa import MAX_IMMEDIATE
+from apmdm.machines.pram import OPERANDS, PRAM, Access, Op, PRAMLimits, ProgramBuilder, Variant
+from apmdm.machines.pram.assembly import format_program, parse_program
+from apmdm.machines.pram.isa import MAX_IMMEDIATE
 
 ALL = list(Variant)
 CW = [Variant.CRCW_COMMON, Variant.CRCW_ARBITRARY, Variant.CRCW_PRIORITY]

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from machines.errors import InvalidProgramError
-from machines.pram import PRAM, Instr, Op, Program, ProgramBuilder, clog2, parse_size_expr
+from apmdm.machines.errors import InvalidProgramError
+from apmdm.machines.pram import PRAM, Instr, Op, Program, ProgramBuilder, clog2, parse_size_expr
 
 
 @pytest.mark.parametrize(

@@ -19,19 +19,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.library_entries import list_entries
-from machines.errors import (
+from apmdm.checks.library_entries import list_entries
+from apmdm.machines.errors import (
     CommonWriteConflictError,
     ConcurrentReadError,
     ConcurrentWriteError,
     InvalidArgumentError,
 )
-from machines.pram import PRAM, PRAMCounters, Variant
-from machines.pram.expr import clog2
-from machines.pram.library import LIBRARY, check_bounds, get_program
-from machines.pram.library.basic import build_prefix_sum
-from theory.pram_bounds import BOUNDS, ceil_log_int, evaluate
-from theory.pram_bounds import n as N_SYMBOL
+from apmdm.machines.pram import PRAM, PRAMCounters, Variant
+from apmdm.machines.pram.expr import clog2
+from apmdm.machines.pram.library import LIBRARY, check_bounds, get_program
+from apmdm.machines.pram.library.basic import build_prefix_sum
+from apmdm.theory.pram_bounds import BOUNDS, ceil_log_int, evaluate
+from apmdm.theory.pram_bounds import n as N_SYMBOL
 
 FEW = settings(max_examples=25, deadline=None)
 
@@ -329,7 +329,7 @@ def test_docs_list_every_program_with_its_bounds():
 def test_docs_assembly_example_runs_in_its_stated_time():
     import re
 
-    assembly = pytest.importorskip("machines.pram.assembly")
+    assembly = pytest.importorskip("apmdm.machines.pram.assembly")
     text = (Path(__file__).resolve().parents[1] / "docs" / "pram-programs.md").read_text()
     block = re.search(r"```\n(; tree sum.*?)```", text, re.S)
     assert block is not None

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from machines.errors import InvalidArgumentError
-from machines.process import (
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.process import (
     GenerationProcess,
     Limits,
     Model,
@@ -17,7 +17,7 @@ from machines.process import (
     apply_transition,
     mask_positions,
 )
-from machines.tokens import MASK
+from apmdm.machines.tokens import MASK
 
 SETTINGS = settings(max_examples=300, deadline=None)
 
@@ -37,7 +37,7 @@ def step_inputs(draw, max_len: int = 12):
 
 
 def reference_g(canvas, y, controls):
-    """Algorithm 1 written out position by position, independently of machines.process.
+    """Algorithm 1 written out position by position, independently of apmdm.machines.process.
 
     Returns the next canvas and the events (unmasked, remasked, inserted, deleted)."""
     out, un, re, ins, de = [], [], [], [], []

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from machines.errors import RestrictionViolation, SizeLimitExceeded
-from machines.process import (
+from apmdm.machines.errors import RestrictionViolation, SizeLimitExceeded
+from apmdm.machines.process import (
     GenerationProcess,
     Limits,
     Model,
@@ -16,7 +16,7 @@ from machines.process import (
     arm_prompt,
     mask_positions,
 )
-from machines.tokens import MASK
+from apmdm.machines.tokens import MASK
 
 E = frozenset()
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.strategies import RANDOM_LIMITS, pram_instances, pram_programs
-from machines.pram import PRAM, Op, Program
+from apmdm.checks.strategies import RANDOM_LIMITS, pram_instances, pram_programs
+from apmdm.machines.pram import PRAM, Op, Program
 
 
 @settings(max_examples=60, deadline=None)

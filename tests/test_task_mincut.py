@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.registry import CheckOptions
-from checks.tasks import mincut_rows
-from constructions.tasks.mincut import (
+from apmdm.checks.registry import CheckOptions
+from apmdm.checks.tasks import mincut_rows
+from apmdm.constructions.tasks.mincut import (
     HEADER_CUT,
     MINCUT_PROCESS,
     instance_from_edges,
@@ -23,9 +23,9 @@ from constructions.tasks.mincut import (
     read_mincut_canvas,
     run_mincut,
 )
-from machines.errors import InvalidArgumentError
-from machines.process import GenerationProcess, Model, StepOutput
-from machines.tokens import MASK
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.process import GenerationProcess, Model, StepOutput
+from apmdm.machines.tokens import MASK
 
 
 def _nx_cut_value(inst):

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.registry import CheckOptions
-from checks.tasks import parity_rows
-from constructions.tasks.parity import (
+from apmdm.checks.registry import CheckOptions
+from apmdm.checks.tasks import parity_rows
+from apmdm.constructions.tasks.parity import (
     BOS,
     PARITY_PROCESS,
     parity_canvas,
@@ -21,9 +21,9 @@ from constructions.tasks.parity import (
     parity_step_bound,
     run_parity,
 )
-from machines.errors import InvalidArgumentError
-from machines.process import GenerationProcess, Model, StepOutput, StopReason
-from machines.tokens import MASK
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.process import GenerationProcess, Model, StepOutput, StopReason
+from apmdm.machines.tokens import MASK
 
 
 def test_exhaustive_up_to_12_correct_and_within_bounds():

@@ -9,25 +9,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.registry import CheckOptions
-from checks.tasks import sudoku_rows
-from constructions.tasks.sudoku import (
+from apmdm.checks.registry import CheckOptions
+from apmdm.checks.tasks import sudoku_rows
+from apmdm.constructions.tasks.sudoku import (
     SUDOKU_PROCESS,
     read_sudoku_canvas,
     sudoku_canvas,
     sudoku_limits,
     sudoku_next_step,
 )
-from constructions.tasks.sudoku_puzzles import (
+from apmdm.constructions.tasks.sudoku_puzzles import (
     Puzzle,
     format_puzzle,
     generate_puzzle,
     is_valid_solution,
     parse_puzzle,
 )
-from machines.errors import InvalidArgumentError
-from machines.process import GenerationProcess, Model, StepOutput
-from machines.tokens import MASK
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.process import GenerationProcess, Model, StepOutput
+from apmdm.machines.tokens import MASK
 
 # --- an independent solver: Knuth's Algorithm X on dict-of-sets (exact cover) ----------------
 

@@ -7,17 +7,17 @@ import random
 import pytest
 from hypothesis import given, settings
 
-from checks.pram_cases import PramCase, library_programs
-from checks.registry import CheckOptions
-from checks.strategies import pram_instances
-from checks.theorem1 import check_arm, check_mdm, run_mdm_suite
-from constructions.pram_arm import compile_arm
-from constructions.pram_common import HALTED, NO_WRITE, WADDR
-from constructions.pram_mdm import PramToMDM, compile_mdm
-from machines.errors import ConstructionError, RestrictionViolation
-from machines.pram import PRAM, Variant
-from machines.process import GenerationProcess, Model
-from machines.tokens import MASK
+from apmdm.checks.pram_cases import PramCase, library_programs
+from apmdm.checks.registry import CheckOptions
+from apmdm.checks.strategies import pram_instances
+from apmdm.checks.theorem1 import check_arm, check_mdm, run_mdm_suite
+from apmdm.constructions.pram.arm import compile_arm
+from apmdm.constructions.pram.slot import HALTED, NO_WRITE, WADDR
+from apmdm.constructions.pram.mdm import PramToMDM, compile_mdm
+from apmdm.machines.errors import ConstructionError, RestrictionViolation
+from apmdm.machines.pram import PRAM, Variant
+from apmdm.machines.process import GenerationProcess, Model
+from apmdm.machines.tokens import MASK
 from tests.pram_test_programs import concurrent_writes, prefix_sums, read_after_write
 from theory import theorem1 as th
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 
-from checks.registry import CheckOptions, load_suites
-from checks.theorem2 import check_contrast, check_mdm_run, mdm_instances, run_suite, sweep
-from constructions.serial_nets import (
+from apmdm.checks.registry import CheckOptions, load_suites
+from apmdm.checks.theorem2 import check_contrast, check_mdm_run, mdm_instances, run_suite, sweep
+from apmdm.constructions.serial.nets import (
     binary_counter_apmdm,
     counter_canvas,
     left_to_right_mdm,
     locator_model,
     masked_canvas,
 )
-from constructions.serial_sim import CountedForward, network_shape, simulate_apmdm, simulate_mdm
-from machines.errors import CompiledModelMismatch
-from machines.process import Limits, StopReason
-from theory.theorem2 import (
+from apmdm.constructions.serial.simulation import CountedForward, network_shape, simulate_apmdm, simulate_mdm
+from apmdm.machines.errors import CompiledModelMismatch
+from apmdm.machines.process import Limits, StopReason
+from apmdm.theory.theorem2 import (
     HeadShape,
     LayerShape,
     NetworkShape,

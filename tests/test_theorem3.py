@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 from hypothesis import given, settings
 
-from checks.registry import CheckOptions, load_suites
-from checks.theorem3 import (
+from apmdm.checks.registry import CheckOptions, load_suites
+from apmdm.checks.theorem3 import (
     AOInstance,
     RandomAOMDM,
     ao_mdm_instances,
@@ -16,7 +16,7 @@ from checks.theorem3 import (
     run_suite,
     sweep,
 )
-from constructions.ao_to_masked_arm import (
+from apmdm.constructions.masked_arm.schedule import (
     BLANK,
     HALT,
     LoggedMaskedARM,
@@ -25,12 +25,12 @@ from constructions.ao_to_masked_arm import (
     extra_layer_plan,
     rebuild_ao_canvas,
 )
-from constructions.serial_nets import left_to_right_mdm, masked_canvas
-from machines.errors import ConstructionError, InvalidArgumentError
-from machines.process import GenerationProcess, Model, StepOutput
-from machines.tokens import MASK
-from machines.transformer.model import transformer_next_step
-from theory.theorem3 import EXTRA_LAYERS, context_bound, steps_bound
+from apmdm.constructions.serial.nets import left_to_right_mdm, masked_canvas
+from apmdm.machines.errors import ConstructionError, InvalidArgumentError
+from apmdm.machines.process import GenerationProcess, Model, StepOutput
+from apmdm.machines.tokens import MASK
+from apmdm.machines.transformer.model import transformer_next_step
+from apmdm.theory.theorem3 import EXTRA_LAYERS, context_bound, steps_bound
 
 
 def reverse_order_ao(size: int) -> RandomAOMDM:

@@ -7,14 +7,14 @@ from dataclasses import replace
 import pytest
 from hypothesis import given, settings
 
-from checks.theorem3_compiled import (
+from apmdm.checks.theorem3_compiled import (
     AOProgramSpec,
     ao_program,
     ao_program_instances,
     check_program_instance,
     sweep_compiled,
 )
-from constructions.ao_to_masked_arm_compiled import (
+from apmdm.constructions.masked_arm.compiled import (
     BLANK,
     DEFAULT_PARTS,
     HALT,
@@ -25,13 +25,13 @@ from constructions.ao_to_masked_arm_compiled import (
     rebuild_from_log,
     rebuild_head,
 )
-from constructions.efasp import Program, compile_program, evaluate
-from constructions.efasp.gadgets import Affine
-from constructions.efasp.lower import HeadOp
-from machines.errors import ConstructionError, InvalidArgumentError
-from machines.process import Limits
-from machines.tokens import MASK
-from theory.theorem3 import COMPILED_EXTRA_LAYERS
+from apmdm.constructions.efasp import Program, compile_program, evaluate
+from apmdm.constructions.efasp.gadgets import Affine
+from apmdm.constructions.efasp.lower import HeadOp
+from apmdm.machines.errors import ConstructionError, InvalidArgumentError
+from apmdm.machines.process import Limits
+from apmdm.machines.tokens import MASK
+from apmdm.theory.theorem3 import COMPILED_EXTRA_LAYERS
 
 LEFT = AOProgramSpec("leftmost", 4, 3, (1, 1, 1, 1), (0, 1, 2), (), True)
 NEIGHBOUR = AOProgramSpec("neighbour", 5, 3, (1, -1, 2, 0), (2, 0, 1, 1), (), False)

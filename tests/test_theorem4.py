@@ -7,16 +7,16 @@ import random
 import pytest
 from hypothesis import given, settings
 
-from checks.pram_cases import PramCase, library_programs
-from checks.registry import CheckOptions
-from checks.strategies import pram_instances
-from checks.theorem4 import check_apmdm, run_apmdm_suite
-from constructions.pram_apmdm import PramToAPMDM, compile_apmdm
-from constructions.pram_common import T_
-from machines.errors import ConstructionError
-from machines.pram import PRAM, Variant
-from machines.process import StepOutput, StopReason
-from machines.tokens import MASK
+from apmdm.checks.pram_cases import PramCase, library_programs
+from apmdm.checks.registry import CheckOptions
+from apmdm.checks.strategies import pram_instances
+from apmdm.checks.theorem4 import check_apmdm, run_apmdm_suite
+from apmdm.constructions.pram.apmdm import PramToAPMDM, compile_apmdm
+from apmdm.constructions.pram.slot import T_
+from apmdm.machines.errors import ConstructionError
+from apmdm.machines.pram import PRAM, Variant
+from apmdm.machines.process import StepOutput, StopReason
+from apmdm.machines.tokens import MASK
 from tests.pram_test_programs import concurrent_writes, prefix_sums, read_after_write
 from theory import theorem4 as th
 

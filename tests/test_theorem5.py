@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.registry import CheckOptions
-from checks.theorem5 import check_arm_rule, check_sampling, check_support, run_suite
-from constructions.arm_dyck_illustration import (
+from apmdm.checks.registry import CheckOptions
+from apmdm.checks.theorem5 import check_arm_rule, check_sampling, check_support, run_suite
+from apmdm.constructions.dyck.arm_illustration import (
     BalancedCountRule,
     RoundReductionRule,
     StoppingARM,
@@ -18,7 +18,7 @@ from constructions.arm_dyck_illustration import (
     arm_support,
     first_failure,
 )
-from constructions.dyck_apmdm import (
+from apmdm.constructions.dyck.apmdm import (
     BOS,
     EOS,
     DyckChoice,
@@ -28,11 +28,11 @@ from constructions.dyck_apmdm import (
     sampling_process,
     word_of,
 )
-from machines.errors import ConstructionError, InvalidArgumentError
-from machines.process import Limits, StepOutput, StopReason, apply_transition
-from machines.tokens import MASK
+from apmdm.machines.errors import ConstructionError, InvalidArgumentError
+from apmdm.machines.process import Limits, StepOutput, StopReason, apply_transition
+from apmdm.machines.tokens import MASK
 from theory import theorem5
-from theory.dyck import enumerate_members, is_member
+from apmdm.theory.dyck import enumerate_members, is_member
 
 
 @dataclass(frozen=True)

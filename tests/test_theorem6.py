@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.registry import CheckOptions, load_trace_targets
-from checks.theorem6 import check_edits, run_suite
-from constructions.preserve import (
+from apmdm.checks.registry import CheckOptions, load_trace_targets
+from apmdm.checks.theorem6 import check_edits, run_suite
+from apmdm.constructions.preserve import (
     EditStep,
     PreserveAPMDM,
     PreserveARMReplay,
@@ -27,10 +27,10 @@ from constructions.preserve import (
     step_back,
     validate_instance,
 )
-from machines.errors import InvalidArgumentError
-from machines.process import Limits, StopReason
-from machines.tokens import MASK
-from machines.trace import read_trace, record_trace, write_trace
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.process import Limits, StopReason
+from apmdm.machines.tokens import MASK
+from apmdm.machines.trace import read_trace, record_trace, write_trace
 
 instances = st.builds(random_instance, st.integers(0, 10**6), st.integers(1, 12),
                       st.integers(0, 24), st.integers(1, 4), st.integers(0, 100))

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.theorem4 import TM_APMDM_NAME, TM_ARM_NAME, tm_row
-from constructions.tm_apmdm import LEFT, RIGHT, TMToAPMDM, compile_tm_apmdm
-from constructions.tm_arm import compile_tm_arm
-from machines.process import StepOutput
-from machines.tm_library import LIBRARY, get_machine
+from apmdm.checks.theorem4 import TM_APMDM_NAME, TM_ARM_NAME, tm_row
+from apmdm.constructions.tm.apmdm import LEFT, RIGHT, TMToAPMDM, compile_tm_apmdm
+from apmdm.constructions.tm.arm import compile_tm_arm
+from apmdm.machines.process import StepOutput
+from apmdm.machines.tm_library import LIBRARY, get_machine
 from theory import theorem4 as th
 
 MACHINES = sorted(LIBRARY)

@@ -7,11 +7,11 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from constructions.efasp import Program, compile_program
-from machines.errors import InvalidArgumentError, PrecisionError, SizeLimitExceeded
-from machines.process import GenerationProcess, Limits, Model, StopReason
-from machines.tokens import MASK
-from machines.transformer import (
+from apmdm.constructions.efasp import Program, compile_program
+from apmdm.machines.errors import InvalidArgumentError, PrecisionError, SizeLimitExceeded
+from apmdm.machines.process import GenerationProcess, Limits, Model, StopReason
+from apmdm.machines.tokens import MASK
+from apmdm.machines.transformer import (
     MLP,
     CompiledTransformer,
     Head,

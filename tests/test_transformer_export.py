@@ -8,12 +8,12 @@ import random
 import numpy as np
 import pytest
 
-from checks.cli import main
-from constructions.efasp import compile_program
-from constructions.efasp.programs import EXAMPLES, random_canvas
-from machines.errors import MalformedModelFileError
-from machines.transformer import forward
-from machines.transformer.export import load_transformer, save_transformer
+from apmdm.checks.cli import main
+from apmdm.constructions.efasp import compile_program
+from apmdm.constructions.efasp.programs import EXAMPLES, random_canvas
+from apmdm.machines.errors import MalformedModelFileError
+from apmdm.machines.transformer import forward
+from apmdm.machines.transformer.export import load_transformer, save_transformer
 
 
 @pytest.mark.parametrize("name", ["reverse", "histogram", "dyck1"])

@@ -17,12 +17,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from constructions.efasp import compile_program
-from constructions.efasp.programs import EXAMPLES, random_canvas
-from machines.errors import PrecisionError
-from machines.transformer import Head, forward
+from apmdm.constructions.efasp import compile_program
+from apmdm.constructions.efasp.programs import EXAMPLES, random_canvas
+from apmdm.machines.errors import PrecisionError
+from apmdm.machines.transformer import Head, forward
 
-fw = importlib.import_module("machines.transformer.forward")
+fw = importlib.import_module("apmdm.machines.transformer.forward")
 
 
 def dense_sums(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool):

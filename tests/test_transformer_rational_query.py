@@ -10,10 +10,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from constructions.efasp import compile_program
-from constructions.efasp.programs import EXAMPLES, random_canvas
-from machines.errors import InvalidArgumentError, PrecisionError
-from machines.transformer import (
+from apmdm.constructions.efasp import compile_program
+from apmdm.constructions.efasp.programs import EXAMPLES, random_canvas
+from apmdm.machines.errors import InvalidArgumentError, PrecisionError
+from apmdm.machines.transformer import (
     Head,
     Layer,
     TokenCodec,
@@ -22,7 +22,7 @@ from machines.transformer import (
     forward,
     softmax_beta_bound,
 )
-from machines.transformer.softmax import score_gap
+from apmdm.machines.transformer.softmax import score_gap
 
 CODEC = TokenCodec(("tok",), ((0, 100),), lambda t: (t,), lambda f: f[0])
 DIMS = ("one", "pos", "pos_sq", "tok", "m", "m2", "out")

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from constructions.efasp import compile_program
-from constructions.efasp.programs import EXAMPLES, random_canvas
-from machines.transformer import softmax_beta_bound
+from apmdm.constructions.efasp import compile_program
+from apmdm.constructions.efasp.programs import EXAMPLES, random_canvas
+from apmdm.machines.transformer import softmax_beta_bound
 
 N = 16
 

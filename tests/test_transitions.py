@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.cli import main
-from constructions.tasks.mincut import MINCUT_PROCESS, mincut_canvas, mincut_limits, random_instance
-from constructions.tasks.parity import PARITY_PROCESS, parity_canvas, parity_limits
-from constructions.tasks.sudoku import SUDOKU_PROCESS, sudoku_canvas, sudoku_limits
-from constructions.tasks.sudoku_puzzles import generate_puzzle
-from machines.errors import InvalidArgumentError, MalformedTraceError
-from machines.process import GenerationProcess, Limits, Model, StepOutput, apply_transition
-from machines.tokens import MASK
-from machines.transitions import (
+from apmdm.checks.cli import main
+from apmdm.constructions.tasks.mincut import MINCUT_PROCESS, mincut_canvas, mincut_limits, random_instance
+from apmdm.constructions.tasks.parity import PARITY_PROCESS, parity_canvas, parity_limits
+from apmdm.constructions.tasks.sudoku import SUDOKU_PROCESS, sudoku_canvas, sudoku_limits
+from apmdm.constructions.tasks.sudoku_puzzles import generate_puzzle
+from apmdm.machines.errors import InvalidArgumentError, MalformedTraceError
+from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput, apply_transition
+from apmdm.machines.tokens import MASK
+from apmdm.machines.transitions import (
     FORMAT_NAME,
     Transition,
     end_line,

@@ -6,14 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from machines.errors import (
+from apmdm.machines.errors import (
     InvalidArgumentError,
     InvalidMachineError,
     SizeLimitExceeded,
     StepLimitExceeded,
 )
-from machines.tm_library import LIBRARY, binary_increment, get_machine, palindromes, zeros_then_ones
-from machines.turing import Rule, TMLimits, TuringMachine
+from apmdm.machines.tm_library import LIBRARY, binary_increment, get_machine, palindromes, zeros_then_ones
+from apmdm.machines.turing import Rule, TMLimits, TuringMachine
 
 binary_words = st.text(alphabet="01", max_size=14)
 SETTINGS = settings(max_examples=200, deadline=None)

@@ -3,7 +3,7 @@
 Statement [paper]: a PRAM program with P(n) processors and T(n) parallel steps is simulated by
 an MDM in O(T(n)) decoding steps with context O(P(n)·T(n)); PRAM(P, T) ⊆ MDM(O(P·T), O(T)).
 
-Constants our construction achieves (:mod:`constructions.pram_mdm`; derived, not fitted):
+Constants our construction achieves (:mod:`constructions.pram.mdm`; derived, not fitted):
 
 * context: the canvas is the input (n tokens) plus T blocks of P slot tokens, where T is the
   time bound the construction is compiled with: ``context = n + c·P·T`` with **c = 1**;
@@ -13,7 +13,7 @@ Constants our construction achieves (:mod:`constructions.pram_mdm`; derived, not
 * token width: one slot is a tuple of 6 + R ints (t, pid, pc, halted, write address, write
   value, R registers), each O(log n) bits for the programs we run.
 
-Contrast [decision] (:mod:`constructions.pram_arm`): the chain-of-thought ARM writes the same
+Contrast [decision] (:mod:`constructions.pram.arm`): the chain-of-thought ARM writes the same
 P·T slots one per step and then EOS: ``steps = P·T + 1`` and ``context = n + P·T + 2``
 (prompt = input + separator; the final canvas ends with EOS). Both grow with the total work.
 """

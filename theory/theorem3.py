@@ -19,7 +19,7 @@ Constants (derived from the construction, not fitted):
 
 * context: ``S + m <= 2·S``, so ``c = 2`` (:data:`CONTEXT_FACTOR`);
 * steps: ``T_masked_arm <= T_ao + 1`` (the +1 only for the HALT record after an EOS);
-* extra layers: ``k`` (:data:`EXTRA_LAYERS`), counted in :mod:`constructions.ao_to_masked_arm`:
+* extra layers: ``k`` (:data:`EXTRA_LAYERS`), counted in :mod:`constructions.masked_arm.schedule`:
   1 layer rebuilds the AO canvas (each canvas-region position attends, by rightmost exact
   match on the position field, to the record that names it; its MLP replaces BLANK by the
   matched token or by MASK), then the original layers run on the rebuilt canvas region,
@@ -28,7 +28,7 @@ Constants (derived from the construction, not fitted):
   b: every record slot finds whether it is the leftmost masked slot by attending to the
   masked record slots with the least index, and its MLP assembles the record token).
   So ``k = 3``.
-* transformer level (:mod:`constructions.ao_to_masked_arm_compiled`, built from weights):
+* transformer level (:mod:`constructions.masked_arm.compiled`, built from weights):
   ``k = 2`` (:data:`COMPILED_EXTRA_LAYERS`). The canvas region holds (position, token)
   cells, so the rebuild is one exact-match head whose outputs are the rebuilt token
   features (AO heads reading tokens move one layer later, AO gadgets do not move); the
@@ -48,7 +48,7 @@ T_AO = sympy.Symbol("T_ao", nonnegative=True, integer=True)
 
 CONTEXT_FACTOR = 2
 EXTRA_LAYERS = 3
-# Transformer level (constructions.ao_to_masked_arm_compiled): the rebuild head delays the
+# Transformer level (apmdm.constructions.masked_arm.compiled): the rebuild head delays the
 # AO program's token-reading heads by one layer and the decision/log head adds one layer
 # after the AO remask bit, so compiled depth <= AO depth + 2. Checked against the measured
 # difference of compiled depths.

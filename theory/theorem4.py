@@ -3,7 +3,7 @@
 Statement [paper]: an S(n)-memory PRAM program running T(n) steps is simulated by an AP-MDM
 with context O(S(n)) and O(T(n)) steps; polynomial context therefore reaches PSPACE.
 
-Constants our construction achieves (:mod:`constructions.pram_apmdm`; derived, not fitted):
+Constants our construction achieves (:mod:`constructions.pram.apmdm`; derived, not fitted):
 
 * context: S memory cells (S = the memory bound the construction is compiled with, S ≥ n)
   plus a pair of positions per processor: ``context = S + d·P`` with **d = 2**, which is at
@@ -11,7 +11,7 @@ Constants our construction achieves (:mod:`constructions.pram_apmdm`; derived, n
 * steps: each PRAM step is one *advance* step plus, if it writes, one *commit* step, and the
   run ends with one fixed-point step: ``steps ≤ a·T + b`` with **a = 2, b = 1**.
 
-Turing-machine contrast [decision] (:mod:`constructions.tm_arm`, :mod:`constructions.tm_apmdm`),
+Turing-machine contrast [decision] (:mod:`constructions.tm.arm`, :mod:`constructions.tm.apmdm`),
 for a TM run of T_tm steps visiting ``space`` cells on an input of length n:
 
 * ARM (one record per TM step, then EOS): ``steps = T_tm + 1``, ``context = n + T_tm + 2``,

@@ -5,14 +5,14 @@ it produces with positive probability) is exactly the two-sided Dyck-k language,
 fixed ARM fails to have that support beyond some length (membership is the word problem of
 the free group, NC¹-hard; a constant-depth transformer step is in TC⁰).
 
-Our reconstruction [decision] (see :mod:`constructions.dyck_apmdm`): pair insertion in rounds
+Our reconstruction [decision] (see :mod:`constructions.dyck.apmdm`): pair insertion in rounds
 of 3 g-steps (open a gap, double the mask, fill with x, x⁻¹) and one final step writing EOS
 into the end slot. For a word of length n = 2m this gives, exactly,
 
 * steps   = 3·m + 1 = (3/2)·n + 1,
 * context = n + 2 (BOS, the word, the end slot).
 
-The ARM side is an illustration (:mod:`constructions.arm_dyck_illustration`): a stop rule of
+The ARM side is an illustration (:mod:`constructions.dyck.arm_illustration`): a stop rule of
 ``depth`` cancellation rounds fails first at length 2·depth + 2.
 
 Pure: only sympy.

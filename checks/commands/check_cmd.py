@@ -22,8 +22,8 @@ import json
 import sys
 import time
 
-from checks.registry import CheckOptions, CheckRow, CheckSuite, load_suites
-from machines.errors import InvalidArgumentError
+from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite, load_suites
+from apmdm.machines.errors import InvalidArgumentError
 
 JSON_VERSION = 1
 
@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         if args.json:
-            from machines.trace import write_atomic
+            from apmdm.machines.trace import write_atomic
             write_atomic(args.json, text.encode("utf-8"))
         print(render(summary(rows, seconds)))
         if not args.brief:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from checks.registry import ListEntry
-from constructions.efasp.explain import explain
-from constructions.efasp.registry import build_construction
+from apmdm.checks.registry import ListEntry
+from apmdm.constructions.efasp.explain import explain
+from apmdm.constructions.efasp.registry import build_construction
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
 def list_efasp_programs() -> list[ListEntry]:
     """`apmdm list` entries for the E-FASP example programs."""
-    from constructions.efasp.programs import EXAMPLES
+    from apmdm.constructions.efasp.programs import EXAMPLES
     out = []
     for name, (build, _) in EXAMPLES.items():
         out.append(ListEntry("efasp-program", f"efasp:{name}", build(8).description))

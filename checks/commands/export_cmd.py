@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from constructions.efasp.registry import build_construction
-from machines.errors import InvalidArgumentError
-from machines.transformer.export import save_transformer
+from apmdm.constructions.efasp.registry import build_construction
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.transformer.export import save_transformer
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from checks.registry import list_entries, load_suites
+from apmdm.checks.registry import list_entries, load_suites
 
 
 def register(sub: argparse._SubParsersAction) -> None:

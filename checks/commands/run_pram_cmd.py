@@ -17,11 +17,11 @@ import os
 import re
 from collections.abc import Sequence
 
-from machines.errors import InvalidArgumentError, SizeLimitExceeded
-from machines.jsonl import write_chunks_atomic
-from machines.pram.assembly import load_program_file
-from machines.pram.interpreter import PRAM, PRAMLimits, PRAMResult, PRAMStep, Variant
-from machines.pram.isa import Program
+from apmdm.machines.errors import InvalidArgumentError, SizeLimitExceeded
+from apmdm.machines.jsonl import write_chunks_atomic
+from apmdm.machines.pram.assembly import load_program_file
+from apmdm.machines.pram.interpreter import PRAM, PRAMLimits, PRAMResult, PRAMStep, Variant
+from apmdm.machines.pram.isa import Program
 
 TRACE_FORMAT = "apmdm-pram-trace"
 TRACE_VERSION = 1
@@ -131,9 +131,9 @@ def resolve_program(spec: str) -> tuple[Program, Variant]:
 
 def _library_program(name: str) -> tuple[Program, Variant]:
     try:
-        library = importlib.import_module("machines.pram.library")
+        library = importlib.import_module("apmdm.machines.pram.library")
     except ModuleNotFoundError as exc:
-        if exc.name != "machines.pram.library":
+        if exc.name != "apmdm.machines.pram.library":
             raise
         raise InvalidArgumentError(
             f"{name!r}: no such file, and the PRAM program library is not available") from None

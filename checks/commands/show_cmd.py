@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from machines.errors import InvalidArgumentError
-from machines.render import render_html, render_spacetime_png, render_text
-from machines.trace import read_trace, write_atomic
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.render import render_html, render_spacetime_png, render_text
+from apmdm.machines.trace import read_trace, write_atomic
 
 EPILOG = """\
 text view: one line per canvas, "STEP | cells"; row 0 is the initial canvas, row k the

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from checks.registry import TraceTarget, load_trace_targets
-from machines.errors import InvalidArgumentError
+from apmdm.checks.registry import TraceTarget, load_trace_targets
+from apmdm.machines.errors import InvalidArgumentError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,7 +56,7 @@ def lookup(targets: dict[str, TraceTarget], name: str, model: str | None) -> tup
 
 
 def run(args: argparse.Namespace) -> int:
-    from machines.trace import record_trace, write_trace
+    from apmdm.machines.trace import record_trace, write_trace
 
     targets = load_trace_targets()
     if args.target in (None, "list"):
@@ -83,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _pram_file(args: argparse.Namespace):
     """Build the run for a user's own PRAM assembly file."""
-    from checks.commands.run_pram_cmd import parse_input_list
-    from checks.pram_traces import PRAM_MODELS, pram_file_run
+    from apmdm.checks.commands.run_pram_cmd import parse_input_list
+    from apmdm.checks.pram_traces import PRAM_MODELS, pram_file_run
 
     if args.input is None:
         raise InvalidArgumentError(f"{args.target}: give the program's input with --input 3,1,4")

@@ -16,9 +16,9 @@ import argparse
 import json
 import sys
 
-from checks.registry import load_trace_targets
-from machines.errors import InvalidArgumentError
-from machines.transitions import export_transitions, validate_transitions
+from apmdm.checks.registry import load_trace_targets
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.transitions import export_transitions, validate_transitions
 
 
 def register(sub: argparse._SubParsersAction) -> None:

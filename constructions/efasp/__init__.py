@@ -3,7 +3,7 @@ exact average-hard-attention transformers. See docs/transformer.md.
 
 Typical use::
 
-    from constructions.efasp import Program, compile_program, evaluate
+    from apmdm.constructions.efasp import Program, compile_program, evaluate
     p = Program("reverse", fields=(("tok", 0, 9),), encode=lambda t: (t,),
                 decode=lambda f: f[0])
     ...
@@ -11,10 +11,10 @@ Typical use::
     f = model.next_step()          # canvas -> StepOutput, computed by the transformer
 """
 
-from constructions.efasp.compiler import CompiledProgram, compile_program
-from constructions.efasp.evaluate import evaluate, reference_step
-from constructions.efasp.lang import Feature, Node, Program, Type
-from constructions.efasp.typecheck import check_program
+from apmdm.constructions.efasp.compiler import CompiledProgram, compile_program
+from apmdm.constructions.efasp.evaluate import evaluate, reference_step
+from apmdm.constructions.efasp.lang import Feature, Node, Program, Type
+from apmdm.constructions.efasp.typecheck import check_program
 
 __all__ = ["CompiledProgram", "Feature", "Node", "Program", "Type", "check_program",
            "compile_program", "evaluate", "reference_step"]

@@ -2,8 +2,8 @@
 
 ``compile_program`` runs, in order:
 
-1. :func:`~constructions.efasp.typecheck.check_program` - validate, infer domains;
-2. :func:`~constructions.efasp.lower.lower` - allocate input dimensions (only the token and
+1. :func:`~apmdm.constructions.efasp.typecheck.check_program` - validate, infer domains;
+2. :func:`~apmdm.constructions.efasp.lower.lower` - allocate input dimensions (only the token and
    position features used), lower aggregations to attention heads and local maps to
    gadgets; linear maps stay affine forms over named dimensions;
 3. :func:`schedule` - give each head an attention sublayer and each gadget an MLP sublayer,
@@ -26,13 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from constructions.efasp.gadgets import Affine
-from constructions.efasp.lang import Program, Type
-from constructions.efasp.lower import ONE, GadgetOp, HeadOp, Lowered, lower
-from constructions.efasp.typecheck import check_program
-from machines.errors import CompiledModelMismatch, InvalidEFASPProgramError
-from machines.process import NextStep, StepOutput
-from machines.transformer import (
+from apmdm.constructions.efasp.gadgets import Affine
+from apmdm.constructions.efasp.lang import Program, Type
+from apmdm.constructions.efasp.lower import ONE, GadgetOp, HeadOp, Lowered, lower
+from apmdm.constructions.efasp.typecheck import check_program
+from apmdm.machines.errors import CompiledModelMismatch, InvalidEFASPProgramError
+from apmdm.machines.process import NextStep, StepOutput
+from apmdm.machines.transformer import (
     MLP,
     CompiledTransformer,
     Head,

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from constructions.efasp.lang import Node, Program
-from constructions.efasp.typecheck import check_program
-from machines.errors import InvalidEFASPProgramError, SizeLimitExceeded
-from machines.process import StepOutput
+from apmdm.constructions.efasp.lang import Node, Program
+from apmdm.constructions.efasp.typecheck import check_program
+from apmdm.machines.errors import InvalidEFASPProgramError, SizeLimitExceeded
+from apmdm.machines.process import StepOutput
 
 _CMP = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
         ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b}

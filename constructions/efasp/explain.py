@@ -1,7 +1,7 @@
 """Human-readable description of a compiled transformer: layers, heads, MLPs, residual.
 
 Works from the weights' metadata alone (dimension names, head notes, gadget notes), so it
-applies to any :class:`~machines.transformer.TransformerSpec`, compiled by E-FASP or not.
+applies to any :class:`~apmdm.machines.transformer.TransformerSpec`, compiled by E-FASP or not.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from machines.transformer import TransformerSpec
+from apmdm.machines.transformer import TransformerSpec
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from machines.errors import InvalidEFASPProgramError
-from machines.transformer.embedding import TokenCodec
+from apmdm.machines.errors import InvalidEFASPProgramError
+from apmdm.machines.transformer.embedding import TokenCodec
 
 COMPARE_OPS = ("<", "<=", ">", ">=", "==", "!=")
 MAX_LOOKUP_DOMAIN = 1 << 16

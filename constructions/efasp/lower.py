@@ -63,10 +63,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from constructions.efasp import gadgets as G
-from constructions.efasp.gadgets import Affine, Gadget
-from constructions.efasp.lang import Node, Program, Type
-from machines.errors import InvalidEFASPProgramError
+from apmdm.constructions.efasp import gadgets as G
+from apmdm.constructions.efasp.gadgets import Affine, Gadget
+from apmdm.constructions.efasp.lang import Node, Program, Type
+from apmdm.machines.errors import InvalidEFASPProgramError
 
 ONE = "in.one"
 

@@ -2,7 +2,7 @@
 each with a plain-Python reference of the task itself.
 
 Each builder takes ``max_length`` (some programs size their token domain by it) and returns
-a :class:`~constructions.efasp.lang.Program` whose output token at every position is:
+a :class:`~apmdm.constructions.efasp.lang.Program` whose output token at every position is:
 
 * ``length``: the canvas length;
 * ``count``: how many tokens equal 1 (tokens 0..3);
@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from constructions.efasp.lang import Program
+from apmdm.constructions.efasp.lang import Program
 
 SMALL_VOCAB = 4
 

@@ -12,8 +12,8 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from machines.errors import InvalidArgumentError
-from machines.transformer import CompiledTransformer
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.transformer import CompiledTransformer
 
 Builder = Callable[[str | None, int], CompiledTransformer]
 
@@ -29,9 +29,9 @@ class ConstructionEntry:
 
 _ENTRIES: dict[str, ConstructionEntry] = {}
 
-CONSTRUCTION_MODULES: list[str] = ["constructions.efasp.registry",
-                                   "constructions.tasks.parity_efasp",
-                                   "constructions.pram_efasp_registry"]
+CONSTRUCTION_MODULES: list[str] = ["apmdm.constructions.efasp.registry",
+                                   "apmdm.constructions.tasks.parity_compiled",
+                                   "apmdm.constructions.pram.compiled.entries"]
 
 
 def register_construction(entry: ConstructionEntry) -> ConstructionEntry:
@@ -67,8 +67,8 @@ def build_construction(name: str, program: str | None, n: int) -> CompiledTransf
 
 
 def _build_efasp(program: str | None, n: int) -> CompiledTransformer:
-    from constructions.efasp.compiler import compile_program
-    from constructions.efasp.programs import EXAMPLES
+    from apmdm.constructions.efasp.compiler import compile_program
+    from apmdm.constructions.efasp.programs import EXAMPLES
     compiled = compile_program(EXAMPLES[program][0](n), n)
     base = compiled.transformer
     return CompiledTransformer(base.spec, base.codec, base.name,
@@ -76,7 +76,7 @@ def _build_efasp(program: str | None, n: int) -> CompiledTransformer:
 
 
 def _efasp_entry() -> ConstructionEntry:
-    from constructions.efasp.programs import EXAMPLES
+    from apmdm.constructions.efasp.programs import EXAMPLES
     return ConstructionEntry("efasp", "E-FASP example programs compiled to exact AHA "
                              "transformers (n = max canvas length)", _build_efasp,
                              tuple(EXAMPLES), "histogram")

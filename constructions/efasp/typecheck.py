@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from constructions.efasp.lang import COMPARE_OPS, MAX_LOOKUP_DOMAIN, Node, Program, Type
-from machines.errors import InvalidEFASPProgramError
+from apmdm.constructions.efasp.lang import COMPARE_OPS, MAX_LOOKUP_DOMAIN, Node, Program, Type
+from apmdm.machines.errors import InvalidEFASPProgramError
 
 ARITY = {"token_field": (0, 0), "is_mask": (0, 0), "position": (0, 0), "const": (0, 0),
          "linear": (0, 1 << 16), "compare": (2, 2), "max": (2, 2), "min": (2, 2),

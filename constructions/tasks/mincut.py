@@ -52,9 +52,9 @@ from typing import Any
 
 import networkx as nx
 
-from machines.errors import InvalidArgumentError
-from machines.process import GenerationProcess, Limits, Model, StepOutput
-from machines.tokens import MASK, Canvas
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput
+from apmdm.machines.tokens import MASK, Canvas
 
 HEADER_GRAPH, HEADER_CUT = "graph", "cut"
 UNREACHED = "-"

@@ -30,9 +30,9 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from machines.errors import InvalidArgumentError
-from machines.process import GenerationProcess, Limits, Model, StepOutput
-from machines.tokens import MASK, Canvas
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput
+from apmdm.machines.tokens import MASK, Canvas
 
 BOS = "BOS"
 PARITY_VOCABULARY = (BOS, 0, 1)

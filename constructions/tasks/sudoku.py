@@ -49,10 +49,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from constructions.tasks.sudoku_puzzles import Puzzle
-from machines.errors import InvalidArgumentError
-from machines.process import GenerationProcess, Limits, Model, StepOutput
-from machines.tokens import MASK, Canvas
+from apmdm.constructions.tasks.sudoku_puzzles import Puzzle
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput
+from apmdm.machines.tokens import MASK, Canvas
 
 EMPTY = "."
 GIVEN, OPEN, FORCED, BRANCH, SKULL, REFUTED = "G", "E", "F", "B", "X", "R"

@@ -27,7 +27,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from machines.errors import InvalidArgumentError
+from apmdm.machines.errors import InvalidArgumentError
 
 _DIGITS = "123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

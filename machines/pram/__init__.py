@@ -1,7 +1,7 @@
 """The PRAM: instruction set, programs, size expressions and the interpreter."""
 
-from machines.pram.expr import SizeExpr, clog2, parse_size_expr
-from machines.pram.interpreter import (
+from apmdm.machines.pram.expr import SizeExpr, clog2, parse_size_expr
+from apmdm.machines.pram.interpreter import (
     PRAM,
     Access,
     PRAMCounters,
@@ -11,7 +11,7 @@ from machines.pram.interpreter import (
     Variant,
     alu,
 )
-from machines.pram.isa import BINARY_OPS, OPERANDS, Instr, Op, Program, ProgramBuilder
+from apmdm.machines.pram.isa import BINARY_OPS, OPERANDS, Instr, Op, Program, ProgramBuilder
 
 __all__ = [
     "PRAM", "Access", "PRAMCounters", "PRAMLimits", "PRAMResult", "PRAMStep", "Variant", "alu",

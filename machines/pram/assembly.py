@@ -1,4 +1,4 @@
-"""PRAM assembly: a small text format for :class:`~machines.pram.isa.Program`, both ways.
+"""PRAM assembly: a small text format for :class:`~apmdm.machines.pram.isa.Program`, both ways.
 
 :func:`parse_program` turns text into a validated :class:`Program`; :func:`format_program`
 turns a program back into canonical text, with ``parse_program(format_program(p)) == p``.
@@ -20,7 +20,7 @@ Mnemonics are the :class:`Op` values (case-insensitive), registers ``r0 .. r{K-1
 immediates are decimal integers with an optional sign. Directives may appear anywhere;
 each at most once. Size expressions are parsed by :mod:`machines.pram.expr` (never eval).
 
-Every error is an :class:`~machines.errors.AssemblyError` carrying the 1-based line and
+Every error is an :class:`~apmdm.machines.errors.AssemblyError` carrying the 1-based line and
 column of the offending token (columns count characters; a tab is one column).
 """
 
@@ -30,9 +30,9 @@ import os
 import re
 from dataclasses import dataclass
 
-from machines.errors import AssemblyError, InvalidArgumentError, InvalidProgramError
-from machines.pram.expr import SizeExpr, parse_size_expr
-from machines.pram.isa import (
+from apmdm.machines.errors import AssemblyError, InvalidArgumentError, InvalidProgramError
+from apmdm.machines.pram.expr import SizeExpr, parse_size_expr
+from apmdm.machines.pram.isa import (
     MAX_IMMEDIATE,
     MAX_INSTRUCTIONS,
     MAX_REGISTERS,

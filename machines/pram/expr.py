@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from machines.errors import InvalidProgramError
+from apmdm.machines.errors import InvalidProgramError
 
 _TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z_0-9]*)|(.))")
 _FUNCS = {"clog2": 1, "flog2": 1, "min": None, "max": None}

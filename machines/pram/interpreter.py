@@ -16,7 +16,7 @@ crcw-priority     allowed                     allowed; the HIGHEST processor id 
 ================  ==========================  ================================================
 
 A read and a write of the same address in one step never conflict (reads happen first).
-Violations raise an :class:`~machines.errors.AccessConflictError` subclass naming the step,
+Violations raise an :class:`~apmdm.machines.errors.AccessConflictError` subclass naming the step,
 the processor, the instruction index and the address.
 
 Cost counters: parallel time ``T`` (steps until every processor halted), processors ``P``,
@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from machines.errors import (
+from apmdm.machines.errors import (
     CommonWriteConflictError,
     ConcurrentReadError,
     ConcurrentWriteError,
@@ -39,7 +39,7 @@ from machines.errors import (
     SizeLimitExceeded,
     StepLimitExceeded,
 )
-from machines.pram.isa import Op, Program
+from apmdm.machines.pram.isa import Op, Program
 
 
 class Variant(str, Enum):

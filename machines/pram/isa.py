@@ -32,8 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from machines.errors import InvalidProgramError
-from machines.pram.expr import SizeExpr, parse_size_expr
+from apmdm.machines.errors import InvalidProgramError
+from apmdm.machines.pram.expr import SizeExpr, parse_size_expr
 
 
 class Op(str, Enum):

@@ -2,22 +2,22 @@
 
 Public API:
 
-* :class:`~machines.transformer.spec.TransformerSpec` (+ ``Head``, ``MLP``, ``Layer``,
+* :class:`~apmdm.machines.transformer.spec.TransformerSpec` (+ ``Head``, ``MLP``, ``Layer``,
   ``TokenReadout``): the weights, as data.
-* :class:`~machines.transformer.embedding.TokenCodec`: canvas <-> integer token fields.
-* :func:`~machines.transformer.forward.forward`: the exact AHA forward pass (or softmax).
-* :class:`~machines.transformer.model.CompiledTransformer` and
-  :func:`~machines.transformer.model.transformer_next_step`: weights + codec as a next-step
+* :class:`~apmdm.machines.transformer.embedding.TokenCodec`: canvas <-> integer token fields.
+* :func:`~apmdm.machines.transformer.forward.forward`: the exact AHA forward pass (or softmax).
+* :class:`~apmdm.machines.transformer.model.CompiledTransformer` and
+  :func:`~apmdm.machines.transformer.model.transformer_next_step`: weights + codec as a next-step
   function ``canvas -> StepOutput``.
-* :func:`~machines.transformer.softmax.softmax_beta_bound`: the certified inverse temperature.
-* :func:`~machines.transformer.export.save_transformer` / ``load_transformer``: npz + JSON.
+* :func:`~apmdm.machines.transformer.softmax.softmax_beta_bound`: the certified inverse temperature.
+* :func:`~apmdm.machines.transformer.export.save_transformer` / ``load_transformer``: npz + JSON.
 """
 
-from machines.transformer.embedding import TokenCodec
-from machines.transformer.forward import ForwardResult, forward
-from machines.transformer.model import CompiledTransformer, step_output, transformer_next_step
-from machines.transformer.softmax import BetaBound, softmax_beta_bound
-from machines.transformer.spec import MLP, Head, Layer, TokenReadout, TransformerSpec
+from apmdm.machines.transformer.embedding import TokenCodec
+from apmdm.machines.transformer.forward import ForwardResult, forward
+from apmdm.machines.transformer.model import CompiledTransformer, step_output, transformer_next_step
+from apmdm.machines.transformer.softmax import BetaBound, softmax_beta_bound
+from apmdm.machines.transformer.spec import MLP, Head, Layer, TokenReadout, TransformerSpec
 
 __all__ = [
     "MLP", "BetaBound", "CompiledTransformer", "ForwardResult", "Head", "Layer", "TokenCodec",

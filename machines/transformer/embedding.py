@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from machines.errors import InvalidArgumentError, SizeLimitExceeded
-from machines.tokens import MASK
+from apmdm.machines.errors import InvalidArgumentError, SizeLimitExceeded
+from apmdm.machines.tokens import MASK
 
 
 @dataclass(frozen=True)

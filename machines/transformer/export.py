@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from machines.errors import ApmdmError, MalformedModelFileError
-from machines.jsonl import write_chunks_atomic
-from machines.tokens import token_from_json, token_to_json
-from machines.transformer.spec import MLP, Head, Layer, TokenReadout, TransformerSpec
+from apmdm.machines.errors import ApmdmError, MalformedModelFileError
+from apmdm.machines.jsonl import write_chunks_atomic
+from apmdm.machines.tokens import token_from_json, token_to_json
+from apmdm.machines.transformer.spec import MLP, Head, Layer, TokenReadout, TransformerSpec
 
 FORMAT = "apmdm-transformer"
 VERSION = 1

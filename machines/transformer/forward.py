@@ -24,7 +24,7 @@ values over the arg-max set, ``c`` = its size). Derivation of exactness:
    group's numerator must be divisible by that dimension's ``den`` (checked), so MLP outputs
    are exact integers.
 4. Float64 represents integers exactly below 2^53. The guard raises
-   :class:`~machines.errors.PrecisionError`, naming layer, part, position and dimension,
+   :class:`~apmdm.machines.errors.PrecisionError`, naming layer, part, position and dimension,
    when a value (or a bound on every partial sum of a matrix product, including the scaled
    query of 1.) reaches 2^53, or when a division in 2. or 3. is not exact.
 
@@ -73,9 +73,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from machines.errors import InvalidArgumentError, PrecisionError
-from machines.transformer.embedding import position_feature_matrix, token_feature_matrix
-from machines.transformer.spec import EXACT_LIMIT, MLP, Head, TransformerSpec
+from apmdm.machines.errors import InvalidArgumentError, PrecisionError
+from apmdm.machines.transformer.embedding import position_feature_matrix, token_feature_matrix
+from apmdm.machines.transformer.spec import EXACT_LIMIT, MLP, Head, TransformerSpec
 
 ROW_BLOCK = 1024  # softmax mode: query rows per score block (n x ROW_BLOCK floats)
 SCORE_BLOCK_BYTES = 1 << 21  # exact mode: one block of scores (rows x n float64) fits in L2

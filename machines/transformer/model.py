@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from machines.errors import InvalidArgumentError, PrecisionError
-from machines.process import NextStep, StepOutput
-from machines.transformer.embedding import TokenCodec
-from machines.transformer.forward import ForwardResult, forward
-from machines.transformer.spec import TransformerSpec
+from apmdm.machines.errors import InvalidArgumentError, PrecisionError
+from apmdm.machines.process import NextStep, StepOutput
+from apmdm.machines.transformer.embedding import TokenCodec
+from apmdm.machines.transformer.forward import ForwardResult, forward
+from apmdm.machines.transformer.spec import TransformerSpec
 
 
 @dataclass(frozen=True, eq=False)

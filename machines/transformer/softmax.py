@@ -45,8 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from machines.errors import InvalidArgumentError
-from machines.transformer.spec import Head, TransformerSpec
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.transformer.spec import Head, TransformerSpec
 
 MARGIN = 0.5
 

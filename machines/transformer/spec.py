@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from machines.errors import InvalidArgumentError
+from apmdm.machines.errors import InvalidArgumentError
 
 EXACT_LIMIT = float(2 ** 53)
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from math import isqrt
 
-from machines.errors import InvalidArgumentError
-from machines.pram.interpreter import Variant
-from machines.pram.isa import Op
-from machines.pram.library import basic, dyck, graphs, lists, matrix, sorting
-from machines.pram.library.spec import BoundCheck, LibraryProgram, check_bounds
-from theory.pram_bounds import BOUNDS
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.pram.interpreter import Variant
+from apmdm.machines.pram.isa import Op
+from apmdm.machines.pram.library import basic, dyck, graphs, lists, matrix, sorting
+from apmdm.machines.pram.library.spec import BoundCheck, LibraryProgram, check_bounds
+from apmdm.theory.pram_bounds import BOUNDS
 
 __all__ = ["LIBRARY", "LibraryProgram", "BoundCheck", "check_bounds", "get_program"]
 

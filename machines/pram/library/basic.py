@@ -16,8 +16,8 @@ from operator import xor
 
 import numpy as np
 
-from machines.pram.isa import Op, Program, ProgramBuilder
-from machines.pram.library import kit
+from apmdm.machines.pram.isa import Op, Program, ProgramBuilder
+from apmdm.machines.pram.library import kit
 
 VALUE_RANGE = 100  # |input value| <= 100 keeps every partial sum far below 2^31
 

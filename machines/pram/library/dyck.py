@@ -31,8 +31,8 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from machines.pram.isa import Op, ProgramBuilder
-from machines.pram.library import kit
+from apmdm.machines.pram.isa import Op, ProgramBuilder
+from apmdm.machines.pram.library import kit
 
 
 def build_dyck1():

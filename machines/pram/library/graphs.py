@@ -34,7 +34,7 @@ from collections.abc import Sequence
 
 import networkx as nx
 
-from machines.pram.library import kit
+from apmdm.machines.pram.library import kit
 
 
 def _star(a: kit.Asm, r: dict) -> None:

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from machines.errors import InvalidProgramError
-from machines.pram.isa import Op, Program, ProgramBuilder
+from apmdm.machines.errors import InvalidProgramError
+from apmdm.machines.pram.isa import Op, Program, ProgramBuilder
 
 _CONTROL = frozenset({Op.JMP, Op.JZ, Op.JNZ, Op.HALT})
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from machines.pram.library import kit
+from apmdm.machines.pram.library import kit
 
 
 def build_list_rank():

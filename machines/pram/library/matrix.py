@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from machines.pram.library import kit
+from apmdm.machines.pram.library import kit
 
 PROCESSORS = "2^(3*(clog2(n-1)/2))"
 VALUE_RANGE = 9

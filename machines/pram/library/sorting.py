@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from machines.pram.library import kit
+from apmdm.machines.pram.library import kit
 
 VALUE_RANGE = 1000
 

@@ -17,10 +17,10 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from machines.errors import InvalidArgumentError
-from machines.pram.interpreter import PRAM, PRAMCounters, PRAMLimits, PRAMResult, Variant
-from machines.pram.isa import Program
-from theory.pram_bounds import ProgramBounds
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.pram.interpreter import PRAM, PRAMCounters, PRAMLimits, PRAMResult, Variant
+from apmdm.machines.pram.isa import Program
+from apmdm.theory.pram_bounds import ProgramBounds
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from machines.errors import InvalidArgumentError, PRAMRuntimeError, SizeLimitExceeded
-from machines.pram import PRAMLimits, Program, Variant, alu
-from machines.pram.isa import BINARY_OPS, Op
+from apmdm.machines.errors import InvalidArgumentError, PRAMRuntimeError, SizeLimitExceeded
+from apmdm.machines.pram import PRAMLimits, Program, Variant, alu
+from apmdm.machines.pram.isa import BINARY_OPS, Op
 
 HEADER = 6           # t, pid, pc, halted, waddr, wval
 T_, PID, PC, HALTED, WADDR, WVAL = range(HEADER)

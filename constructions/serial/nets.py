@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from machines.tokens import MASK, Canvas
-from machines.transformer.embedding import TokenCodec
-from machines.transformer.model import CompiledTransformer
-from machines.transformer.spec import MLP, Head, Layer, TokenReadout, TransformerSpec
+from apmdm.machines.tokens import MASK, Canvas
+from apmdm.machines.transformer.embedding import TokenCodec
+from apmdm.machines.transformer.model import CompiledTransformer
+from apmdm.machines.transformer.spec import MLP, Head, Layer, TokenReadout, TransformerSpec
 
 BOS = "B"
 MAX_LENGTH = 1024

@@ -9,7 +9,7 @@ T (the program's declared bound, or any T at least its running time)::
     x_0 ... x_{n-1} | block 1: P slots | block 2: P slots | ... | block T: P slots
 
 The input tokens are the integers themselves; every slot starts as MASK. The slot of
-processor p in block t is the wide token of :mod:`constructions.pram_common` (the processor's
+processor p in block t is the wide token of :mod:`constructions.pram.slot` (the processor's
 state after PRAM step t and the write it made). Input position i counts as "a write of x_i to
 address i at time 0".
 
@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from constructions.pram_common import (
+from apmdm.constructions.pram.slot import (
     HALTED,
     NO_WRITE,
     PID,
@@ -58,10 +58,10 @@ from constructions.pram_common import (
     slot_fields,
     write_rank,
 )
-from machines.errors import ConstructionError, InvalidArgumentError
-from machines.pram import Program, Variant
-from machines.process import GenerationProcess, Limits, Model, StepOutput, mask_positions
-from machines.tokens import MASK, Canvas
+from apmdm.machines.errors import ConstructionError, InvalidArgumentError
+from apmdm.machines.pram import Program, Variant
+from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput, mask_positions
+from apmdm.machines.tokens import MASK, Canvas
 
 CONSTRUCTION = "pram-mdm"
 

@@ -1,6 +1,6 @@
 """Theorem 4 as a real transformer: the PRAM -> AP-MDM next-step function in E-FASP, compiled.
 
-Same canvas layout, tokens and schedule as :mod:`constructions.pram_apmdm` (the reference):
+Same canvas layout, tokens and schedule as :mod:`constructions.pram.apmdm` (the reference):
 ``M[0] .. M[S-1] | A_0 B_0 | ... | A_{P-1} B_{P-1}``, each pair holding one slot and one MASK.
 The E-FASP program computes, at every position ``j`` (functions of the canvas only):
 
@@ -9,7 +9,7 @@ The E-FASP program computes, at every position ``j`` (functions of the canvas on
 2. *mode*: ``commit = seq_max(is_mask, where in_mem)`` (a memory cell is masked), else advance;
 3. *current slot* (the masked half's partner): one attention head fetches its fields, the bits
    of the registers that need them and the squares of the store base registers;
-4. *decode, memory read, execute* as in Theorem 1 (:mod:`constructions.pram_efasp_common`);
+4. *decode, memory read, execute* as in Theorem 1 (:mod:`constructions.pram.compiled.common`);
    the read is a match keyed by position over the memory cells (``pos_sq`` from the embedding);
 5. *cells to remask* (advance): a memory cell ``a`` looks for a running processor whose *new*
    slot writes ``a``: a rightmost match of its position against the computed store address
@@ -29,10 +29,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from constructions.efasp import CompiledProgram, compile_program
-from constructions.efasp.lang import Program
-from constructions.pram_apmdm import PramToAPMDM
-from constructions.pram_efasp_common import (
+from apmdm.constructions.efasp import CompiledProgram, compile_program
+from apmdm.constructions.efasp.lang import Program
+from apmdm.constructions.pram.apmdm import PramToAPMDM
+from apmdm.constructions.pram.compiled.common import (
     SlotCodec,
     check_supported,
     decode_step,
@@ -41,10 +41,10 @@ from constructions.pram_efasp_common import (
     fetch_slot,
     token,
 )
-from machines.pram import Program as PramProgram
-from machines.pram import Variant
-from machines.process import GenerationProcess, Limits, Model, NextStep
-from machines.tokens import Canvas
+from apmdm.machines.pram import Program as PramProgram
+from apmdm.machines.pram import Variant
+from apmdm.machines.process import GenerationProcess, Limits, Model, NextStep
+from apmdm.machines.tokens import Canvas
 
 CONSTRUCTION = "thm4-apmdm"
 

@@ -1,6 +1,6 @@
 """Theorem 1 as a real transformer: the PRAM -> MDM next-step function in E-FASP, compiled.
 
-Same canvas layout, tokens and schedule as :mod:`constructions.pram_mdm` (the reference):
+Same canvas layout, tokens and schedule as :mod:`constructions.pram.mdm` (the reference):
 ``x_0 .. x_{n-1} | block 1: P slots | ... | block T: P slots``. The E-FASP program computes,
 at every position ``j`` (all features are functions of the canvas only):
 
@@ -12,7 +12,7 @@ at every position ``j`` (all features are functions of the canvas only):
    slot fields are 0: the implicit initial state) -- every register, its bits and the pc;
 4. *all halted*: ``seq_min(prev.halted, where blk == cur)``; the positions filled this step
    are the masks of block cur, or every mask once all processors halted;
-5. *decode and addresses* (local): see :mod:`constructions.pram_efasp_common`;
+5. *decode and addresses* (local): see :mod:`constructions.pram.compiled.common`;
 6. *memory read* (aggregation): the latest write to the load address: a rightmost exact match
    keyed by the token field ``waddr`` over the slots of the filled blocks (a slot further right
    is later, or in the same block has a higher processor id: Priority-CRCW), else the input
@@ -31,9 +31,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from constructions.efasp import CompiledProgram, compile_program
-from constructions.efasp.lang import Program
-from constructions.pram_efasp_common import (
+from apmdm.constructions.efasp import CompiledProgram, compile_program
+from apmdm.constructions.efasp.lang import Program
+from apmdm.constructions.pram.compiled.common import (
     SlotCodec,
     bits_needed,
     check_supported,
@@ -42,11 +42,11 @@ from constructions.pram_efasp_common import (
     execute_step,
     fetch_slot,
 )
-from constructions.pram_mdm import PramToMDM
-from machines.pram import Program as PramProgram
-from machines.pram import Variant
-from machines.process import GenerationProcess, Limits, Model, NextStep
-from machines.tokens import Canvas
+from apmdm.constructions.pram.mdm import PramToMDM
+from apmdm.machines.pram import Program as PramProgram
+from apmdm.machines.pram import Variant
+from apmdm.machines.process import GenerationProcess, Limits, Model, NextStep
+from apmdm.machines.tokens import Canvas
 
 CONSTRUCTION = "thm1-mdm"
 

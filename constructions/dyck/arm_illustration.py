@@ -10,7 +10,7 @@ member, so letters can always be allowed; its support is then exactly the set of
 which its stop rule says yes. Support = language iff the stop rule decides membership.
 
 [decision] What we run: an ARM whose next-step function draws a letter or EOS (explicit
-64-bit draw, as in :mod:`constructions.dyck_apmdm`) and allows EOS iff a fixed *stop rule*
+64-bit draw, as in :mod:`constructions.dyck.apmdm`) and allows EOS iff a fixed *stop rule*
 accepts the prefix. Two rules, both of fixed depth, neither compiled to transformer weights:
 
 * :class:`BalancedCountRule` (one counting layer): accept iff every generator occurs as
@@ -35,8 +35,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import product
 
-from machines.errors import ConstructionError, InvalidArgumentError
-from machines.process import (
+from apmdm.machines.errors import ConstructionError, InvalidArgumentError
+from apmdm.machines.process import (
     GenerationProcess,
     Model,
     StepOutput,
@@ -44,8 +44,8 @@ from machines.process import (
     arm_prompt,
     check_restriction,
 )
-from machines.tokens import MASK, Canvas
-from theory.dyck import alphabet, reduce_word
+from apmdm.machines.tokens import MASK, Canvas
+from apmdm.theory.dyck import alphabet, reduce_word
 
 BOS = "BOS"
 EOS = "EOS"

@@ -19,7 +19,7 @@ as ``f(canvas, draw)`` where ``draw`` is a 64-bit integer from a seeded ``random
 :meth:`DyckGenerator.choices` lists the finite set of outcomes available on a canvas with
 integer weights; the draw selects one by ``(draw · total) >> 64`` against the cumulative
 weights, and :meth:`DyckGenerator.step_output` turns the outcome into a
-:class:`~machines.process.StepOutput`. The only thing a sampling run carries between steps is
+:class:`~apmdm.machines.process.StepOutput`. The only thing a sampling run carries between steps is
 its position in the random stream (the sampling noise), never computation state.
 
 Support: the explorer (:func:`explore`) applies g to every outcome of every reachable canvas
@@ -36,8 +36,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from machines.errors import ConstructionError, InvalidArgumentError
-from machines.process import (
+from apmdm.machines.errors import ConstructionError, InvalidArgumentError
+from apmdm.machines.process import (
     GenerationProcess,
     Limits,
     Model,
@@ -46,8 +46,8 @@ from machines.process import (
     apply_transition,
     mask_positions,
 )
-from machines.tokens import MASK, Canvas
-from theory.dyck import alphabet
+from apmdm.machines.tokens import MASK, Canvas
+from apmdm.theory.dyck import alphabet
 
 BOS = "BOS"
 EOS = "EOS"

@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from machines.errors import ConstructionError
-from machines.process import GenerationProcess, Limits, Model, StepOutput, arm_prompt
-from machines.tokens import MASK, Canvas
-from machines.turing import MOVES, TuringMachine
+from apmdm.machines.errors import ConstructionError
+from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput, arm_prompt
+from apmdm.machines.tokens import MASK, Canvas
+from apmdm.machines.turing import MOVES, TuringMachine
 
 CONSTRUCTION = "tm-arm"
 SEP = "SEP"

@@ -10,7 +10,7 @@ after the one in which every processor has halted::
 The next-step function computes the record at index k after the separator (t = k // P + 1,
 p = k mod P) from the record k - P (the same processor one step earlier) and the
 rightmost-exact-match memory lookup over the input and blocks 1..t-1, exactly as in
-:mod:`constructions.pram_mdm`, but it can write only one token per step. So steps = P·T + 1
+:mod:`constructions.pram.mdm`, but it can write only one token per step. So steps = P·T + 1
 and context = n + 1 + P·T + 1 (the final canvas includes EOS): both grow with the total work
 P·T, where the MDM needs T + 1 steps.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from constructions.pram_common import (
+from apmdm.constructions.pram.slot import (
     HALTED,
     NO_WRITE,
     WADDR,
@@ -33,10 +33,10 @@ from constructions.pram_common import (
     slot_fields,
     write_rank,
 )
-from machines.errors import ConstructionError, InvalidArgumentError
-from machines.pram import Program, Variant
-from machines.process import GenerationProcess, Limits, Model, StepOutput, arm_prompt
-from machines.tokens import MASK, Canvas
+from apmdm.machines.errors import ConstructionError, InvalidArgumentError
+from apmdm.machines.pram import Program, Variant
+from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput, arm_prompt
+from apmdm.machines.tokens import MASK, Canvas
 
 CONSTRUCTION = "pram-arm"
 SEP = "SEP"

@@ -1,7 +1,7 @@
 """Theorem 2: a serial simulation of an MDM run that counts its word operations as it goes.
 
 The next-step function is a transformer of :mod:`machines.transformer` (a
-:class:`~machines.transformer.model.CompiledTransformer`). :class:`CountedForward` recomputes
+:class:`~apmdm.machines.transformer.model.CompiledTransformer`). :class:`CountedForward` recomputes
 each forward pass as one processor would, with the same exact arithmetic as
 :func:`machines.transformer.forward.forward` (integer weights, float64 values below 2^53,
 rational dimensions kept as numerator/count), and tallies every operation from the shapes of
@@ -17,7 +17,7 @@ that recomputation as f (so the MDM restriction is enforced), applies g serially
 operations per step) and checks that a step which fills nothing ends the run.
 :func:`simulate_apmdm` does the same counting on an AP-MDM run (the contrast: rewrites reuse
 space, so steps are not bounded by the context). Hand-built networks for both are in
-:mod:`constructions.serial_nets`.
+:mod:`constructions.serial.nets`.
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ from typing import Any
 
 import numpy as np
 
-from machines.errors import CompiledModelMismatch, ConstructionError
-from machines.process import GenerationProcess, Limits, Model, StepOutput, StopReason
-from machines.tokens import MASK, Canvas
-from machines.transformer.embedding import position_feature_matrix, token_feature_matrix
-from machines.transformer.forward import ForwardResult
-from machines.transformer.model import CompiledTransformer, control_bits, decode_tokens
-from machines.transformer.spec import MLP, Head, TransformerSpec
-from theory.theorem2 import HeadShape, LayerShape, NetworkShape
+from apmdm.machines.errors import CompiledModelMismatch, ConstructionError
+from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput, StopReason
+from apmdm.machines.tokens import MASK, Canvas
+from apmdm.machines.transformer.embedding import position_feature_matrix, token_feature_matrix
+from apmdm.machines.transformer.forward import ForwardResult
+from apmdm.machines.transformer.model import CompiledTransformer, control_bits, decode_tokens
+from apmdm.machines.transformer.spec import MLP, Head, TransformerSpec
+from apmdm.theory.theorem2 import HeadShape, LayerShape, NetworkShape
 
 CATEGORIES = (
     "embed", "projection", "scores", "select", "average", "mlp", "readout", "transition",

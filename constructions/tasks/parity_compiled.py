@@ -32,14 +32,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from constructions.efasp.compiler import CompiledProgram, compile_program
-from constructions.efasp.lang import Program
-from constructions.efasp.registry import ConstructionEntry, register_construction
-from constructions.tasks.parity import BOS, PARITY_VOCABULARY
-from machines.errors import InvalidArgumentError
-from machines.process import GenerationProcess, Model, StepOutput, mask_positions
-from machines.tokens import MASK
-from machines.transformer import CompiledTransformer
+from apmdm.constructions.efasp.compiler import CompiledProgram, compile_program
+from apmdm.constructions.efasp.lang import Program
+from apmdm.constructions.efasp.registry import ConstructionEntry, register_construction
+from apmdm.constructions.tasks.parity import BOS, PARITY_VOCABULARY
+from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.process import GenerationProcess, Model, StepOutput, mask_positions
+from apmdm.machines.tokens import MASK
+from apmdm.machines.transformer import CompiledTransformer
 
 _SYM = {BOS: 0, 0: 1, 1: 2}
 

@@ -1,13 +1,13 @@
 """Shared E-FASP pieces of the compiled Theorem-1 and Theorem-4 constructions.
 
-The reference constructions (:mod:`constructions.pram_mdm`, :mod:`constructions.pram_apmdm`)
+The reference constructions (:mod:`constructions.pram.mdm`, :mod:`constructions.pram.apmdm`)
 compute their next-step function in plain Python. Here the same function is written as an
 E-FASP program and compiled to an exact average-hard-attention transformer
 (:func:`constructions.efasp.compile_program`); the compiled model is then the ``f`` that
 drives the MDM / AP-MDM run. This module holds what both share.
 
 **Token encoding [decision].** The canvases are exactly the reference ones (ints and slot
-tuples ``(t, pid, pc, halted, waddr, wval, r0, ..)``, see :mod:`constructions.pram_common`).
+tuples ``(t, pid, pc, halted, waddr, wval, r0, ..)``, see :mod:`constructions.pram.slot`).
 The codec maps a token to integer fields ``kind`` (0 = int token, 1 = slot), ``val`` (the int),
 the slot fields ``t .. r{R-1}`` and ``fault`` (always 0 on the canvas; the model sets it when
 a filled slot would access an address outside ``0 .. A-1`` and decoding then raises
@@ -54,14 +54,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from constructions.efasp.lang import Feature, Program
-from constructions.pram_common import HEADER, slot_fields
-from machines.errors import ConstructionError
-from machines.pram import Program as PramProgram
-from machines.pram import Variant
-from machines.pram.isa import Op
-from machines.tokens import MASK
-from machines.transformer.embedding import TokenCodec
+from apmdm.constructions.efasp.lang import Feature, Program
+from apmdm.constructions.pram.slot import HEADER, slot_fields
+from apmdm.machines.errors import ConstructionError
+from apmdm.machines.pram import Program as PramProgram
+from apmdm.machines.pram import Variant
+from apmdm.machines.pram.isa import Op
+from apmdm.machines.tokens import MASK
+from apmdm.machines.transformer.embedding import TokenCodec
 
 BIT_OPS = frozenset({Op.MUL, Op.AND, Op.OR, Op.XOR, Op.SHR, Op.DIV, Op.MOD})
 DIVIDE_OPS = frozenset({Op.DIV, Op.MOD})

@@ -29,10 +29,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from machines.errors import ConstructionError
-from machines.process import GenerationProcess, Limits, Model, StepOutput, mask_positions
-from machines.tokens import MASK, Canvas
-from machines.turing import Rule, TuringMachine
+from apmdm.machines.errors import ConstructionError
+from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput, mask_positions
+from apmdm.machines.tokens import MASK, Canvas
+from apmdm.machines.turing import Rule, TuringMachine
 
 CONSTRUCTION = "tm-apmdm"
 LEFT, RIGHT = "|<", ">|"

@@ -30,8 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from machines.errors import ConstructionError, InvalidArgumentError, RestrictionViolation
-from machines.process import (
+from apmdm.machines.errors import ConstructionError, InvalidArgumentError, RestrictionViolation
+from apmdm.machines.process import (
     GenerationProcess,
     Model,
     NextStep,
@@ -39,8 +39,8 @@ from machines.process import (
     check_restriction,
     mask_positions,
 )
-from machines.tokens import MASK, Canvas, is_token
-from theory.theorem3 import EXTRA_LAYERS
+from apmdm.machines.tokens import MASK, Canvas, is_token
+from apmdm.theory.theorem3 import EXTRA_LAYERS
 
 BLANK = "<blank>"
 HALT = ("<halt>",)

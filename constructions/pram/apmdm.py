@@ -10,7 +10,7 @@ least its memory span; S ≥ n) and P processors::
 
 ``M[i]`` is the integer in memory cell i (the input in cells 0..n-1, zeros after it). Processor
 p owns the pair ``A_p B_p``: exactly one of the two holds its current slot token (the wide
-token of :mod:`constructions.pram_common`), the other is MASK. The context is S + 2P for the
+token of :mod:`constructions.pram.slot`), the other is MASK. The context is S + 2P for the
 whole run, independent of T. (The memory region is sized from S at compile time: an access
 beyond it raises :class:`ConstructionError`; the Turing-machine construction is the one that
 grows its canvas with insert.)
@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from constructions.pram_common import (
+from apmdm.constructions.pram.slot import (
     HALTED,
     NO_WRITE,
     PID,
@@ -50,10 +50,10 @@ from constructions.pram_common import (
     slot_fields,
     write_rank,
 )
-from machines.errors import ConstructionError, InvalidArgumentError
-from machines.pram import Program, Variant
-from machines.process import GenerationProcess, Limits, Model, StepOutput
-from machines.tokens import MASK, Canvas
+from apmdm.machines.errors import ConstructionError, InvalidArgumentError
+from apmdm.machines.pram import Program, Variant
+from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput
+from apmdm.machines.tokens import MASK, Canvas
 
 CONSTRUCTION = "pram-apmdm"
 

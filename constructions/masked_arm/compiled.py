@@ -4,7 +4,7 @@ Masked-ARM transformer with at most two extra layers.
 Input: an E-FASP program whose compiled next-step function is an AO-MDM (fills exactly one
 mask per step: the remask bit stays set on every other mask) and the AO canvas length S.
 Output (:func:`compile_masked_arm`): a compiled transformer for the Masked-ARM of the
-log-and-replay construction (:mod:`constructions.ao_to_masked_arm`), with max length 2S.
+log-and-replay construction (:mod:`constructions.masked_arm.schedule`), with max length 2S.
 
 **Canvas** [decision]. The Masked-ARM canvas is a *log* of (position, token) records:
 
@@ -68,18 +68,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from constructions.ao_to_masked_arm import BLANK, HALT, LoggedLayout, MaskedARMSimulation
-from constructions.efasp import gadgets as G
-from constructions.efasp.compiler import assemble, compile_program, schedule
-from constructions.efasp.gadgets import Affine, Gadget
-from constructions.efasp.lang import Program, Type
-from constructions.efasp.lower import GadgetOp, HeadOp, Lowered, lower
-from constructions.efasp.typecheck import check_program
-from machines.errors import ConstructionError, InvalidArgumentError
-from machines.process import GenerationProcess, Model
-from machines.tokens import MASK, Canvas
-from machines.transformer import CompiledTransformer
-from machines.transformer.embedding import TokenCodec
+from apmdm.constructions.masked_arm.schedule import BLANK, HALT, LoggedLayout, MaskedARMSimulation
+from apmdm.constructions.efasp import gadgets as G
+from apmdm.constructions.efasp.compiler import assemble, compile_program, schedule
+from apmdm.constructions.efasp.gadgets import Affine, Gadget
+from apmdm.constructions.efasp.lang import Program, Type
+from apmdm.constructions.efasp.lower import GadgetOp, HeadOp, Lowered, lower
+from apmdm.constructions.efasp.typecheck import check_program
+from apmdm.machines.errors import ConstructionError, InvalidArgumentError
+from apmdm.machines.process import GenerationProcess, Model
+from apmdm.machines.tokens import MASK, Canvas
+from apmdm.machines.transformer import CompiledTransformer
+from apmdm.machines.transformer.embedding import TokenCodec
 
 CELL = "cell"
 F_CELL, F_REC, F_BLANK, F_HALT, F_RPOS = "t3.cell", "t3.rec", "t3.blank", "t3.halt", "t3.rpos"
@@ -443,7 +443,7 @@ class CompiledMaskedARM:
         return self.depth - self.ao_depth
 
     def process(self) -> GenerationProcess:
-        from machines.transformer import transformer_next_step
+        from apmdm.machines.transformer import transformer_next_step
         return GenerationProcess(Model.MASKED_ARM, transformer_next_step(self.transformer),
                                  eos=HALT, name=f"masked-arm:{self.ao_program.name}")
 
@@ -458,7 +458,7 @@ class CompiledMaskedARM:
 
     def ao_node_values(self, canvas: Sequence[Any]) -> dict[str, list]:
         """Every AO node's value at the region positions, read off the final stream."""
-        from constructions.efasp.compiler import CompiledProgram
+        from apmdm.constructions.efasp.compiler import CompiledProgram
         cp = CompiledProgram(self.ao_program, 2 * self.size, self.types, self.node_values, {},
                              self.transformer)
         return {k: v[: self.size] for k, v in cp.node_values_on(canvas).items()}

@@ -1,0 +1,1 @@
+"""dyck constructions."""

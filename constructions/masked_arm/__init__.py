@@ -1,0 +1,1 @@
+"""masked_arm constructions."""

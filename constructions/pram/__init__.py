@@ -1,0 +1,1 @@
+"""pram constructions."""
