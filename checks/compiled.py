@@ -47,8 +47,8 @@ from apmdm.machines.errors import CompiledModelMismatch, ConstructionError
 from apmdm.machines.pram import PRAMResult, Program, Variant
 from apmdm.machines.process import GenerationProcess, Limits, Model, NextStep, RunResult, StepOutput
 from apmdm.machines.tokens import MASK, Canvas
-from theory import theorem1 as th1
-from theory import theorem4 as th4
+from apmdm.theory import theorem1 as th1
+from apmdm.theory import theorem4 as th4
 
 MDM_NAME, APMDM_NAME = "thm1-mdm", "thm4-apmdm"
 SIZES, QUICK_SIZES = (4, 8, 16), (4, 8)

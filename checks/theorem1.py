@@ -30,7 +30,7 @@ from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite, register_s
 from apmdm.constructions.pram.arm import compile_arm
 from apmdm.constructions.pram.mdm import compile_mdm
 from apmdm.machines.pram import PRAMResult
-from theory import theorem1 as th
+from apmdm.theory import theorem1 as th
 
 THEOREM = "1"
 MDM_NAME = "pram-mdm"

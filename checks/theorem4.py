@@ -28,7 +28,7 @@ from apmdm.checks.pram_cases import (
 from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
 from apmdm.constructions.pram.apmdm import compile_apmdm
 from apmdm.machines.pram import PRAMResult
-from theory import theorem4 as th
+from apmdm.theory import theorem4 as th
 
 THEOREM = "4"
 APMDM_NAME = "pram-apmdm"

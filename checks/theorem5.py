@@ -31,7 +31,7 @@ from apmdm.constructions.dyck.arm_illustration import (
 from apmdm.constructions.dyck.apmdm import DyckGenerator, explore, sample, word_of
 from apmdm.machines.errors import ApmdmError
 from apmdm.machines.process import Limits, StopReason
-from theory import theorem5
+from apmdm.theory import theorem5
 from apmdm.theory.dyck import (
     count_by_generating_function,
     count_by_transfer,

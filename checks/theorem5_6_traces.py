@@ -22,7 +22,7 @@ from apmdm.constructions.preserve import (
 )
 from apmdm.machines.errors import InvalidArgumentError
 from apmdm.machines.process import Limits, Model
-from theory import theorem5
+from apmdm.theory import theorem5
 from apmdm.theory.dyck import alphabet
 
 PRESERVE_N0 = 8

@@ -39,7 +39,7 @@ from apmdm.constructions.preserve import (
 )
 from apmdm.machines.errors import ApmdmError
 from apmdm.machines.process import Limits, StopReason
-from theory import theorem6
+from apmdm.theory import theorem6
 
 THEOREM = "6"
 N0 = 32

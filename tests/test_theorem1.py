@@ -19,7 +19,7 @@ from apmdm.machines.pram import PRAM, Variant
 from apmdm.machines.process import GenerationProcess, Model
 from apmdm.machines.tokens import MASK
 from tests.pram_test_programs import concurrent_writes, prefix_sums, read_after_write
-from theory import theorem1 as th
+from apmdm.theory import theorem1 as th
 
 X = (3, 1, 4, 1, 5, 9, 2, 6)
 

@@ -31,7 +31,7 @@ from apmdm.constructions.dyck.apmdm import (
 from apmdm.machines.errors import ConstructionError, InvalidArgumentError
 from apmdm.machines.process import Limits, StepOutput, StopReason, apply_transition
 from apmdm.machines.tokens import MASK
-from theory import theorem5
+from apmdm.theory import theorem5
 from apmdm.theory.dyck import enumerate_members, is_member
 
 

@@ -14,7 +14,7 @@ from apmdm.constructions.tm.apmdm import LEFT, RIGHT, TMToAPMDM, compile_tm_apmd
 from apmdm.constructions.tm.arm import compile_tm_arm
 from apmdm.machines.process import StepOutput
 from apmdm.machines.tm_library import LIBRARY, get_machine
-from theory import theorem4 as th
+from apmdm.theory import theorem4 as th
 
 MACHINES = sorted(LIBRARY)
 
