@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from apmdm.constructions.efasp.registry import build_construction
+from apmdm.checks.catalogue import build_compiled
 from apmdm.machines.errors import InvalidArgumentError
 from apmdm.machines.transformer.export import save_transformer
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if not os.path.isdir(directory):
         raise InvalidArgumentError(f"output directory {directory!r} does not exist")
     layout_path = args.layout or out[:-4] + ".json"
-    model = build_construction(args.construction, args.program, args.n)
+    model = build_compiled(args.construction, args.program, args.n)
     layout = save_transformer(model.spec, out, layout_path)
     print(f"wrote {out} ({len(layout['layers'])} layers, width {len(layout['residual'])}) "
           f"and {layout_path}")

@@ -16,7 +16,7 @@ import argparse
 import json
 import sys
 
-from apmdm.checks.registry import load_trace_targets
+from apmdm.checks.catalogue import trace_targets
 from apmdm.machines.errors import InvalidArgumentError
 from apmdm.machines.transitions import export_transitions, validate_transitions
 
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    targets = load_trace_targets()
+    targets = trace_targets()
     target = targets.get(args.target)
     if target is None:
         raise InvalidArgumentError(f"unknown trace target {args.target!r}; available: "
