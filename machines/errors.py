@@ -38,6 +38,15 @@ class InvalidMachineError(ApmdmError):
     """A Turing machine definition is malformed."""
 
 
+class MalformedMachineFileError(InvalidMachineError):
+    """A Turing-machine JSON file is malformed; names the file and the JSON path."""
+
+
+class MalformedInstanceFileError(InvalidArgumentError):
+    """A user's instance file (PRAM inputs, words, Sudoku puzzles, graph edge list) is
+    malformed; names the file and the line."""
+
+
 class InvalidEFASPProgramError(ApmdmError):
     """An E-FASP program is malformed (unknown feature, bad domain, cycle, ...)."""
 

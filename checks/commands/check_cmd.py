@@ -44,7 +44,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--compiled", action="store_true",
                    help="use compiled transformers as next-step functions where supported")
     p.add_argument("--brief", action="store_true", help="print the summary only")
+    add_user_artifact_options(p)
     p.set_defaults(handler=run)
+
+
+def add_user_artifact_options(p: argparse.ArgumentParser) -> None:
+    """Options that check a user's own program, machine, puzzles or graph
+    (:mod:`apmdm.checks.user_artifacts`; see docs/tutorial.md)."""
+    g = p.add_argument_group("your own artifacts (instead of the built-in sweep)")
+    g.add_argument("--program", metavar="FILE.pram", help="check Theorems 1 and 4 on your PRAM "
+                   "assembly program")
+    g.add_argument("--n", metavar="SIZES", help="input sizes for --program (random inputs) or "
+                   "word lengths for --tm --random-words: 4..64, 4,8,16 or a mix")
+    g.add_argument("--inputs", metavar="FILE", help="--program: explicit inputs, one "
+                   "comma-separated list per line ('-' = the empty input)")
+    g.add_argument("--variant", help="--program: PRAM variant (default crcw-priority)")
+    g.add_argument("--declared-T", dest="declared_T", metavar="EXPR", help="--program: your "
+                   "claimed running time T(n), e.g. '2*clog2(n) + 3'; checked, and used to "
+                   "compile the MDM")
+    g.add_argument("--declared-S", dest="declared_S", metavar="EXPR", help="--program: your "
+                   "claimed memory span S(n); checked, and used as the AP-MDM memory size")
+    g.add_argument("--tm", metavar="FILE.json", help="check Theorem 4's TM constructions on "
+                   "your Turing machine (automata-lib DTM dict as JSON)")
+    g.add_argument("--words", metavar="FILE", help="--tm: words, one per line")
+    g.add_argument("--random-words", type=int, metavar="N", help="--tm: N random words per "
+                   "length in --n (default lengths 4,8,16)")
+    g.add_argument("--sudoku", metavar="FILE", help="run the Sudoku task on your puzzles "
+                   "(one per line, 81-character format)")
+    g.add_argument("--graph", metavar="FILE", help="run the min-cut task on your graph (edge "
+                   "list 'u v [capacity]')")
+    g.add_argument("--source", help="--graph: the source vertex (default: the smallest)")
+    g.add_argument("--sink", help="--graph: the sink vertex (default: the largest)")
 
 
 def select_suites(theorems: list[str]) -> list[CheckSuite]:
@@ -143,7 +173,9 @@ def to_json(rows: list[CheckRow]) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    suites = select_suites(args.theorems)
+    from apmdm.checks.user_artifacts import has_user_artifact, user_suites
+
+    suites = user_suites(args) if has_user_artifact(args) else select_suites(args.theorems)
     if not suites:
         raise InvalidArgumentError("no check suites are registered")
     options = CheckOptions(seed=args.seed, compiled=args.compiled, quick=args.quick)
