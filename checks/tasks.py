@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
+from apmdm.checks.task_answers import mincut_answer, parity_answer, sudoku_answer_of
 from apmdm.checks.trace_target import TraceableRun, TraceTarget
 from apmdm.constructions.tasks.mincut import (
     MINCUT_PROCESS,
@@ -209,7 +210,7 @@ def _trace_parity(model: str, n: int, seed: int) -> TraceableRun:
         raise InvalidArgumentError(f"parity needs n ≥ 0 bits, got {n}")
     bits = random_bits(n, seed)
     return TraceableRun(PARITY_PROCESS, parity_canvas(bits), parity_limits(n), "parity",
-                        {"n": n, "seed": seed}, list(PARITY_VOCABULARY))
+                        {"n": n, "seed": seed}, list(PARITY_VOCABULARY), parity_answer(bits))
 
 
 def _trace_sudoku(model: str, n: int, seed: int) -> TraceableRun:
@@ -219,7 +220,8 @@ def _trace_sudoku(model: str, n: int, seed: int) -> TraceableRun:
         raise InvalidArgumentError(f"sudoku: n is the board side m = k² (4, 9 or 16), got {n}")
     g = generate_puzzle(k, seed)
     return TraceableRun(SUDOKU_PROCESS, sudoku_canvas(g.puzzle), sudoku_limits(n), "sudoku",
-                        {"m": n, "seed": seed, "puzzle": str(g.puzzle)}, sudoku_vocabulary(n))
+                        {"m": n, "seed": seed, "puzzle": str(g.puzzle)}, sudoku_vocabulary(n),
+                        sudoku_answer_of(g.puzzle))
 
 
 def _trace_mincut(model: str, n: int, seed: int) -> TraceableRun:
@@ -229,7 +231,7 @@ def _trace_mincut(model: str, n: int, seed: int) -> TraceableRun:
                         {"n": n, "seed": seed, "edges": [list(e) for e in inst.edges]},
                         {"size": n * n + 4 * n + 3,
                          "description": "graph/cut, (s,i), (t,i), (v,i), (e,u,v), labels 0..n-1 "
-                                        "and '-', flows 0/1"})
+                                        "and '-', flows 0/1"}, mincut_answer(inst))
 
 
 # Target names carry a "task-" prefix: the PRAM library already has a program "parity".

@@ -7,6 +7,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer decoded from a run's final canvas next to the reference machine's.
+
+    ``decoded`` and ``reference`` are JSON values (lists, strings, numbers); ``equal`` says
+    whether the run's answer is the reference's (for a puzzle with several solutions: whether
+    the decoded grid is a valid solution). `apmdm trace` records it in the header's parameters
+    under ``"answer"`` and exits 1 when ``equal`` is false."""
+
+    decoded: Any
+    reference: Any
+    equal: bool
+
+    def to_json(self) -> dict:
+        return {"decoded": self.decoded, "reference": self.reference, "equal": self.equal}
 
 
 @dataclass(frozen=True)
@@ -19,6 +37,8 @@ class TraceableRun:
     construction: str
     parameters: dict
     vocabulary: object  # list of tokens, or a dict describing a large/wide vocabulary
+    answer: Callable[[tuple], Answer] | None = field(default=None, compare=False)
+    # final canvas -> the decoded answer and the reference's (None: the target has none)
 
 
 @dataclass(frozen=True)

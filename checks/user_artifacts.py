@@ -228,30 +228,8 @@ def tm_suites(path: str, machine, words: list[tuple[str, tuple]]) -> list[CheckS
 # --- task instances --------------------------------------------------------------------------
 
 
-def sudoku_answer(puzzle, final) -> tuple[str, str, bool]:
-    """(decoded, reference, correct) for a finished Sudoku run: the solution in compact form or
-    ``unsolvable``; correct iff it is a valid solution, or both say unsolvable."""
-    from apmdm.constructions.tasks.sudoku import read_sudoku_canvas
-    from apmdm.constructions.tasks.sudoku_puzzles import (
-        Puzzle,
-        format_puzzle,
-        is_valid_solution,
-        solve,
-    )
-
-    out = read_sudoku_canvas(final)
-    ref = solve(puzzle)
-    reference = "unsolvable" if ref is None else format_puzzle(Puzzle(puzzle.k, ref))
-    if out.solution is not None:
-        decoded = format_puzzle(Puzzle(puzzle.k, tuple(out.solution)))
-        correct = ref is not None and is_valid_solution(puzzle, tuple(out.solution))
-    else:
-        decoded = "unsolvable" if out.unsolvable else "unfinished"
-        correct = ref is None and out.unsolvable
-    return decoded, reference, correct
-
-
 def sudoku_row(label: str, line: int, puzzle, process=None) -> CheckRow:
+    from apmdm.checks.task_answers import sudoku_answer
     from apmdm.constructions.tasks.sudoku import SUDOKU_PROCESS, sudoku_canvas, sudoku_limits
 
     m = puzzle.m

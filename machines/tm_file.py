@@ -32,8 +32,11 @@ import json
 import os
 from typing import Any
 
-from apmdm.machines.errors import InvalidArgumentError, InvalidMachineError, \
-    MalformedMachineFileError
+from apmdm.machines.errors import (
+    InvalidArgumentError,
+    InvalidMachineError,
+    MalformedMachineFileError,
+)
 from apmdm.machines.turing import TuringMachine
 
 MAX_FILE_BYTES = 1_000_000

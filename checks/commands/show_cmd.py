@@ -23,6 +23,9 @@ spacetime: a PNG, one row per canvas, one column per position (--scale pixels pe
 unmasked green, remasked orange, inserted blue, a mask the next step deletes has its lower
 half red, MASK dark grey, other tokens a pale tint per token, no cell white.
 
+The summary ends with the answer decoded from the final canvas and the reference machine's
+(recorded by `apmdm trace` in the header's parameters), when the trace has one.
+
 html: a self-contained page (inline CSS, no scripts) with the text view as a coloured table.
 
 The trace is validated on read (format, version, schema, and a replay of every step);
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidArgumentError(f"--format {args.format} needs -o FILE")
     trace = read_trace(args.trace)
     if args.format == "text":
-        text = render_text(trace, color=args.color)
+        text = render_text(trace, color=args.color) + answer_summary(trace)
         if args.output:
             write_atomic(args.output, text.encode("utf-8"))
         else:
@@ -62,4 +65,17 @@ def run(args: argparse.Namespace) -> int:
         data = render_html(trace).encode("utf-8")
     write_atomic(args.output, data)
     print(f"wrote {args.output} ({len(data)} bytes)")
+    sys.stdout.write(answer_summary(trace))
     return 0
+
+
+def answer_summary(trace) -> str:
+    """The summary line of the decoded answer recorded by `apmdm trace` (empty if none)."""
+    import json
+
+    answer = trace.parameters.get("answer")
+    if not isinstance(answer, dict) or not {"decoded", "reference", "equal"} <= set(answer):
+        return ""
+    verdict = "equal" if answer["equal"] is True else "DIFFERENT"
+    return (f"# answer: decoded {json.dumps(answer['decoded'])}; reference "
+            f"{json.dumps(answer['reference'])} ({verdict})\n")

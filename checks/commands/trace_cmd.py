@@ -4,6 +4,14 @@ Generic over :func:`apmdm.checks.catalogue.trace_targets`: a :class:`TraceTarget
 a :class:`TraceableRun` for a model, a size and a seed; this command records it with
 :func:`machines.trace.record_trace` and writes it atomically (JSON Lines, for `apmdm show`).
 An unknown target or model gives an error listing what is available.
+
+Your own inputs: a PRAM assembly file (``FILE.pram --input 3,1,4``), a Turing machine
+(``FILE.json --model arm|apmdm --input WORD``), or an instance file for a task target
+(``task-sudoku --instance FILE``, ``task-mincut --instance FILE [--source S --sink T]``).
+
+The answer decoded from the final canvas is printed next to the reference machine's and
+recorded in the header's parameters (``"answer": {"decoded", "reference", "equal"}``); the
+exit status is 1 when they differ (the trace is still written).
 """
 
 from __future__ import annotations
@@ -27,6 +35,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for the input (default 0)")
     p.add_argument("--input", help="for a .pram file: comma-separated integers, e.g. 3,1,4,1")
     p.add_argument("--variant", help="for a .pram file: PRAM variant (default crcw-priority)")
+    p.add_argument("--processors", type=int, metavar="P",
+                   help="for a .pram file: override the program's declared processor count")
+    p.add_argument("--max-steps", type=int, metavar="N",
+                   help="for a .pram file: the PRAM interpreter's step limit (as run-pram)")
+    p.add_argument("--declared-T", dest="declared_T", metavar="EXPR",
+                   help="for a .pram file: compile the MDM for T(n) steps (an expression in n) "
+                        "instead of the measured T")
+    p.add_argument("--declared-S", dest="declared_S", metavar="EXPR",
+                   help="for a .pram file: compile the AP-MDM with S(n) memory cells instead of "
+                        "max(S, n, 1)")
+    p.add_argument("--instance", metavar="FILE",
+                   help="for task-sudoku (a puzzle per line; the first is traced) or "
+                        "task-mincut (an edge list 'u v [capacity]')")
+    p.add_argument("--source", help="task-mincut --instance: source vertex (default smallest)")
+    p.add_argument("--sink", help="task-mincut --instance: sink vertex (default largest)")
     p.add_argument("-o", "--output", help="trace file to write")
     p.set_defaults(handler=run)
 
@@ -65,21 +88,88 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.output:
         raise InvalidArgumentError("give the trace file with -o FILE")
-    if args.target.endswith(".pram"):
-        built, name = _pram_file(args), args.target
-    else:
-        target, model = lookup(targets, args.target, args.model)
-        built, name = target.build(model, args.n, args.seed), target.name
+    _check_file_options(args)
+    built, name, where = _build(args, targets)
     trace = record_trace(built.process, built.canvas, built.limits, built.construction,
                          built.parameters, built.vocabulary)
+    answer = built.answer(trace.final) if built.answer else None
+    if answer is not None:
+        trace = with_answer(trace, answer)
     write_trace(trace, args.output)
     c = trace.counters
-    where = (f"input of length {len(built.parameters.get('inputs', []))}"
-             if args.target.endswith(".pram") else f"n={args.n}, seed={args.seed}")
     print(f"{args.output}: {built.construction} on {name} ({where}): "
           f"{c.steps} steps, context {c.initial_context} -> max {c.max_context}, "
           f"stop {trace.stop.value}")
-    return 0
+    if answer is None:
+        print("answer: (this target has no reference machine to compare with)")
+        return 0
+    print(f"answer: {_short(answer.decoded)}")
+    print(f"reference: {_short(answer.reference)} "
+          f"({'equal' if answer.equal else 'DIFFERENT: the run is wrong'})")
+    return 0 if answer.equal else 1
+
+
+def with_answer(trace, answer):
+    """``trace`` with ``answer`` recorded in its header's parameters (keys kept sorted)."""
+    import dataclasses
+    import json
+
+    params = dict(trace.parameters, answer=json.loads(json.dumps(answer.to_json())))
+    return dataclasses.replace(trace, parameters={k: params[k] for k in sorted(params)})
+
+
+def _short(value: object, limit: int = 300) -> str:
+    import json
+
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+
+def _build(args: argparse.Namespace, targets: dict[str, TraceTarget]):
+    """(run, name, description of the input) for the target or file named on the line."""
+    target = args.target
+    if target.endswith(".pram"):
+        built = _pram_file(args)
+        return built, target, f"input of length {len(built.parameters.get('inputs', []))}"
+    if target.endswith(".json"):
+        from apmdm.checks.pram_traces import tm_file_run
+
+        model = (args.model or "").replace("-", "").lower()
+        if model not in ("arm", "apmdm"):
+            raise InvalidArgumentError(f"{target}: choose --model arm or apmdm")
+        if args.input is None:
+            raise InvalidArgumentError(f"{target}: give the word with --input (e.g. --input "
+                                       "0110; --input '' is the empty word)")
+        built = tm_file_run(target, model, args.input)
+        return built, target, f"word of length {len(built.parameters['word'])}"
+    if args.instance:
+        from apmdm.checks.task_answers import graph_file_run, sudoku_file_run
+
+        if target == "task-sudoku":
+            built, note = sudoku_file_run(args.instance, args.model)
+        elif target == "task-mincut":
+            built, note = graph_file_run(args.instance, args.model, args.source, args.sink)
+        else:
+            raise InvalidArgumentError("--instance works with task-sudoku and task-mincut")
+        return built, target, f"{args.instance}: {note}"
+    found, model = lookup(targets, target, args.model)
+    return found.build(model, args.n, args.seed), found.name, f"n={args.n}, seed={args.seed}"
+
+
+def _check_file_options(args: argparse.Namespace) -> None:
+    """Options of one kind of target are an error on another, not silently ignored."""
+    pram = args.target.endswith(".pram")
+    for flag, value in (("--processors", args.processors), ("--max-steps", args.max_steps),
+                        ("--declared-T", args.declared_T), ("--declared-S", args.declared_S),
+                        ("--variant", args.variant)):
+        if value is not None and not pram:
+            raise InvalidArgumentError(f"{flag} is for a .pram file")
+    if args.instance is None and (args.source or args.sink):
+        raise InvalidArgumentError("--source/--sink are for task-mincut --instance FILE")
+    if args.processors is not None and args.processors < 1:
+        raise InvalidArgumentError(f"--processors must be >= 1, got {args.processors}")
+    if args.max_steps is not None and args.max_steps < 1:
+        raise InvalidArgumentError(f"--max-steps must be >= 1, got {args.max_steps}")
 
 
 def _pram_file(args: argparse.Namespace):
@@ -92,4 +182,10 @@ def _pram_file(args: argparse.Namespace):
     model = (args.model or "").replace("-", "").lower()
     if model not in PRAM_MODELS:
         raise InvalidArgumentError(f"{args.target}: choose --model from {', '.join(PRAM_MODELS)}")
-    return pram_file_run(args.target, model, parse_input_list(args.input), args.variant)
+    declared = None
+    if args.declared_T or args.declared_S:
+        from apmdm.checks.user_artifacts import parse_declared
+        declared = (parse_declared(args.declared_T, "--declared-T") if args.declared_T else None,
+                    parse_declared(args.declared_S, "--declared-S") if args.declared_S else None)
+    return pram_file_run(args.target, model, parse_input_list(args.input), args.variant,
+                         args.processors, args.max_steps, declared)
