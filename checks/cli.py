@@ -20,6 +20,7 @@ COMMAND_MODULES: list[str] = [
     "apmdm.checks.commands.export_cmd",
     "apmdm.checks.commands.validate_transitions_cmd",
     "apmdm.checks.commands.run_pram_cmd",
+    "apmdm.checks.commands.run_tm_cmd",
     "apmdm.checks.commands.show_cmd",
     "apmdm.checks.commands.check_cmd",
     "apmdm.checks.commands.trace_cmd",

@@ -272,6 +272,11 @@ def check_restriction(
             filled[1] if len(filled) > 1 else None,
             f"AO-MDM unmasks exactly one position per step, not {len(filled)}",
         )
+    if model is Model.MASKED_ARM and not masks:
+        raise RestrictionViolation(
+            name, step, None, "Masked-ARM unmasks exactly the leftmost mask each step; the "
+            "canvas has no MASK"
+        )
     if model is Model.MASKED_ARM and filled != masks[:1]:
         pos = (
             filled[0]

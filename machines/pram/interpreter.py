@@ -219,7 +219,7 @@ class PRAM:
             if step > limit.max_steps:
                 raise StepLimitExceeded(
                     f"{prog.name}: PRAM did not halt within {limit.max_steps} steps "
-                    f"({len(active)} processors still running)"
+                    f"({len(active)} processor{'s' if len(active) != 1 else ''} still running)"
                 )
             work += len(active)
             if work > limit.max_work:
