@@ -13,6 +13,10 @@ and returns :class:`CheckRow` results. The command prints
 ``--json -`` prints ``{"version": 1, "ok": bool, "results": [row, ...]}`` to stdout instead
 of the tables; ``--json FILE`` writes it atomically and still prints the tables. The exit
 status is 0 only if every row holds.
+
+``--program FILE.pram``, ``--tm FILE.json``, ``--sudoku FILE`` or ``--graph FILE`` check your
+own artifact instead of the built-in sweep, through the same suites, table and JSON
+(:mod:`apmdm.checks.user_artifacts`; files are validated before anything runs).
 """
 
 from __future__ import annotations
