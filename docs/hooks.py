@@ -94,9 +94,22 @@ def on_files(files, config, **_):
     return files
 
 
+INCLUDE = re.compile(r"<!-- include: ([A-Za-z0-9_.\-/]+) -->")
+
+
+def include(m: re.Match) -> str:
+    """``<!-- include: FILE -->``: the repository file FILE as a code block."""
+    path = (ROOT / m.group(1)).resolve()
+    if ROOT not in path.parents or not path.is_file():
+        raise ValueError(f"include: no file {m.group(1)!r} in the repository")
+    lang = {".cff": "yaml", ".toml": "toml", ".py": "python"}.get(path.suffix, "text")
+    return f"```{lang}\n{path.read_text().rstrip()}\n```"
+
+
 def on_page_markdown(markdown: str, page, **_):
     if page.file.src_uri.startswith("api/"):
         return markdown
+    markdown = INCLUDE.sub(include, markdown)
 
     def link(m: re.Match) -> str:
         module = module_of(m.group(1))

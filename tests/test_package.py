@@ -211,3 +211,9 @@ def test_construction_bounds_equal_the_checkers_bounds():
                               ("arm", arm_runner())):
             _outcome, checker_bound = runner(case, ref)
             assert built[model].bound(resources) == checker_bound, (case.label, model)
+
+
+def test_citation_and_cite_page_carry_the_version():
+    cff = (ROOT / "CITATION.cff").read_text()
+    assert f"\nversion: {apmdm.__version__}\n" in cff
+    assert f"version = {{{apmdm.__version__}}}" in (ROOT / "docs" / "cite.md").read_text()
