@@ -123,12 +123,15 @@ def test_version_is_the_same_everywhere():
         assert by_script == by_module
 
 
-def test_docs_index_python_example_runs(monkeypatch):
-    text = (ROOT / "docs" / "index.md").read_text()
+@pytest.mark.parametrize("page", ["docs/index.md", "README.md"])
+def test_facade_python_example_runs(page, monkeypatch, capsys):
+    text = (ROOT / page).read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
     example = next(b for b in blocks if "apmdm.simulate(" in b)
     monkeypatch.chdir(ROOT)
-    exec(compile(example, "docs/index.md", "exec"), {})   # our own docs, not user input
+    exec(compile(example, page, "exec"), {})   # our own docs, not user input
+    printed = capsys.readouterr().out.strip()
+    assert printed in example and printed.endswith(": ok")
 
 
 def test_facade_agrees_with_the_reference_on_every_model():
@@ -211,3 +214,9 @@ def test_construction_bounds_equal_the_checkers_bounds():
                               ("arm", arm_runner())):
             _outcome, checker_bound = runner(case, ref)
             assert built[model].bound(resources) == checker_bound, (case.label, model)
+
+
+def test_citation_and_cite_page_carry_the_version():
+    cff = (ROOT / "CITATION.cff").read_text()
+    assert f"\nversion: {apmdm.__version__}\n" in cff
+    assert f"version = {{{apmdm.__version__}}}" in (ROOT / "docs" / "cite.md").read_text()
