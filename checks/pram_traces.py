@@ -36,7 +36,7 @@ def _builder(lib: object):
             limits = con.limits(bounds.time)
         params = dict(con.parameters(), size=n, seed=seed, inputs=list(inputs))
         return TraceableRun(con.process(), con.initial_canvas(inputs), limits,
-                            con.process().name, params, con.vocabulary())
+                            con.process().name, params, con.vocabulary(), con.token_schema())
     return build
 
 
@@ -71,7 +71,7 @@ def _tm_builder(machine_name: str):
         vocab = {"size": 0, "kind": "wide", "note": "TM symbols, (state, symbol) heads, "
                  "and (state, head, cell, symbol) records"}
         return TraceableRun(con.process(), con.initial_canvas(word), limits,
-                            con.process().name, params, vocab)
+                            con.process().name, params, vocab, con.token_schema())
     return build
 
 
@@ -94,7 +94,7 @@ def pram_file_run(path: str, model: str, inputs: tuple[int, ...],
     limits are the theorem's bounds at those values.
     """
     from apmdm.machines.pram import PRAM, Variant
-    from apmdm.machines.pram.assembly import load_program_file
+    from apmdm.machines.pram.assembly import format_program, load_program_file
 
     program = load_program_file(path)
     chosen = Variant.parse(variant) if variant else Variant.CRCW_PRIORITY
@@ -111,5 +111,6 @@ def pram_file_run(path: str, model: str, inputs: tuple[int, ...],
         limits = con.limits(t)
     params = dict(con.parameters(), file=str(path), inputs=list(inputs), pram_time=t,
                   pram_span=span)
+    schema = dict(con.token_schema(), assembly=format_program(program))
     return TraceableRun(con.process(), con.initial_canvas(inputs), limits,
-                        con.process().name, params, con.vocabulary())
+                        con.process().name, params, con.vocabulary(), schema)

@@ -30,8 +30,14 @@ from apmdm.constructions.pram.slot import (
     check_inputs,
     initial_slot,
     positive_int,
+    int_kind,
+    pram_schema,
+    processor_row,
     slot_fields,
+    slot_kind,
+    word_kind,
     write_rank,
+    write_rows,
 )
 from apmdm.machines.errors import ConstructionError, InvalidArgumentError
 from apmdm.machines.pram import Program, Variant
@@ -116,6 +122,39 @@ class PramToARM:
     def parameters(self) -> dict:
         return {"program": self.program.name, "n": self.n, "processors": self.processors,
                 "variant": self.variant.value}
+
+    # -- inspection ------------------------------------------------------------------------------
+
+    def token_schema(self) -> dict:
+        """What each token means, for trace viewers (written into the trace header)."""
+        R = self.program.num_registers
+        return pram_schema(CONSTRUCTION, self.program,
+                           f"x_0..x_{{n-1}} SEP | slots of block 1 | block 2 | ... | EOS "
+                           f"(n = {self.n}, P = {self.processors})",
+                           [slot_kind(R), int_kind("input", "input value x_i"),
+                            word_kind("separator", SEP, "end of the input"),
+                            word_kind("end", EOS, "every processor has halted")])
+
+    def decode_state(self, canvas: Canvas) -> dict:
+        """The PRAM state a canvas encodes: the last complete block t, memory after it (the
+        lookup :meth:`next_step` uses), each processor's latest slot and the writes of step
+        t."""
+        body = canvas[self.n + 1:]
+        records = [s for s in body if s is not MASK and s != EOS]
+        P = self.processors
+        done = len(records) // P
+        visible = records[:done * P]
+        R = self.program.num_registers
+        latest = [initial_slot(p, R) for p in range(P)]
+        for k, s in enumerate(records):
+            latest[k % P] = s
+        start, length = self.program.output_region(self.n)
+        addrs = {s[WADDR] for s in visible if s[WADDR] != NO_WRITE}
+        size = max([self.n, start + length] + [a + 1 for a in addrs])
+        return {"pram_step": done,
+                "memory": [self._lookup(canvas, visible, a) for a in range(size)],
+                "processors": [processor_row(s, self.program) for s in latest],
+                "writes": write_rows(visible[-P:], self.variant, P) if done else []}
 
 
 def compile_arm(program: Program, n: int,
