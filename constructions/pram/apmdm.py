@@ -228,9 +228,9 @@ class PramToAPMDM:
         return {"pram_step": fresh,
                 "next": "commit" if None in memory else "advance",
                 "memory": memory,
-                "processors": [processor_row(s, self.program) for s in slots],
                 "writes": write_rows([s for s in slots if s[T_] == fresh], self.variant,
-                                     self.processors) if fresh else []}
+                                     self.processors) if fresh else [],
+                "processors": [processor_row(s, self.program) for s in slots]}
 
 
 def compile_apmdm(program: Program, n: int, memory_size: int,

@@ -153,8 +153,8 @@ class PramToARM:
         size = max([self.n, start + length] + [a + 1 for a in addrs])
         return {"pram_step": done,
                 "memory": [self._lookup(canvas, visible, a) for a in range(size)],
-                "processors": [processor_row(s, self.program) for s in latest],
-                "writes": write_rows(visible[-P:], self.variant, P) if done else []}
+                "writes": write_rows(visible[-P:], self.variant, P) if done else [],
+                "processors": [processor_row(s, self.program) for s in latest]}
 
 
 def compile_arm(program: Program, n: int,

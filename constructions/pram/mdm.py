@@ -253,8 +253,8 @@ class PramToMDM:
         size = max([self.n, start + length] + [a + 1 for a in memory])
         return {"pram_step": done,
                 "memory": [memory.get(a, 0) for a in range(size)],
-                "processors": [processor_row(s, self.program) for s in states],
-                "writes": write_rows(states, self.variant, P) if done else []}
+                "writes": write_rows(states, self.variant, P) if done else [],
+                "processors": [processor_row(s, self.program) for s in states]}
 
 
 def compile_mdm(program: Program, n: int, time_bound: int,
