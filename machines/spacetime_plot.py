@@ -86,8 +86,8 @@ def _title(trace: Trace) -> str:
 
 
 def render_spacetime_plot(trace: Trace, scale: int | None = None) -> bytes:
-    """The PNG bytes. ``scale``: pixels per cell (1..64); None picks one (the picture's grid
-    is about 900 pixels on its longer side, at least 1 and at most 24 pixels per cell)."""
+    """The PNG bytes. ``scale``: pixels per cell (1..64); None picks them: about 900 pixels
+    across and at least about 300 down, 1..24 pixels per cell in each direction."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.colors import ListedColormap
@@ -101,13 +101,14 @@ def render_spacetime_plot(trace: Trace, scale: int | None = None) -> bytes:
         raise InvalidArgumentError(f"scale must be an integer in 1..64, got {scale!r}")
     grid, fr, fc = downsample(spacetime_codes(trace))
     rows, cols = grid.shape
-    cell = scale or max(1, min(24, 900 // max(rows, cols)))
+    cw = scale or max(1, min(24, 900 // cols))
+    ch = scale or max(1, min(24, max(cw, 300 // rows)))
     dpi = 100
-    w_in = max(6.0, cols * cell / dpi + 1.5)
-    h_in = max(3.5, rows * cell / dpi + 2.2)
+    w_in = max(9.0, cols * cw / dpi + 1.5)
+    h_in = rows * ch / dpi + 1.85
     fig = Figure(figsize=(w_in, h_in), dpi=dpi)
     FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.9 / w_in, 1.3 / h_in, 1 - 1.3 / w_in, 1 - 2.0 / h_in))
+    ax = fig.add_axes((0.9 / w_in, 0.9 / h_in, 1 - 1.3 / w_in, 1 - 1.85 / h_in))
     ax.imshow(grid, cmap=ListedColormap(COLOURS), vmin=0, vmax=len(COLOURS) - 1,
               interpolation="nearest", aspect="auto",
               extent=(-0.5 * fc, (cols - 0.5) * fc, (rows - 0.5) * fr, -0.5 * fr))
@@ -118,16 +119,16 @@ def render_spacetime_plot(trace: Trace, scale: int | None = None) -> bytes:
     title = _title(trace)
     if fr > 1 or fc > 1:
         title += f"\ndownsampled: one pixel = {fr} steps × {fc} positions (operations win)"
-    fig.suptitle(title, fontsize=11, y=1 - 0.12 / h_in, va="top")
+    fig.suptitle(title, fontsize=11, y=1 - 0.08 / h_in, va="top")
     c = trace.counters
-    fig.text(0.9 / w_in, 0.9 / h_in,
+    fig.text(0.9 / w_in, 0.62 / h_in,
              f"stop {trace.stop.value} · {c.steps} steps · context {c.initial_context} → max "
              f"{c.max_context} → {c.final_context}", fontsize=8, va="top")
     used = sorted(set(np.unique(grid).tolist()) | {TOKEN, MASKED, UNMASKED})
     fig.legend(handles=[Patch(facecolor=COLOURS[u], edgecolor="#888", label=LABELS[u])
                         for u in used],
                loc="lower center", ncol=min(4, len(used)), fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, 0.0))
+               bbox_to_anchor=(0.5, 0.02 / h_in))
     out = io.BytesIO()
     fig.savefig(out, format="png", metadata={"Software": None})
     return out.getvalue()
