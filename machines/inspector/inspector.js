@@ -81,14 +81,26 @@
 
   function text(id) { return id === MASK ? '_' : tokens[id][0]; }
   function short(t) { return t.length > MAX_TEXT ? t.slice(0, MAX_TEXT - 1) + '…' : t; }
-  function colour(id) {
-    if (id === MASK) return MASK_COLOUR;
+  function hslToRgba(h, sat, l) {  // packed little-endian RGBA for ImageData
+    const a = sat * Math.min(l, 1 - l);
+    const f = (n) => { const k = (n + h / 30) % 12; return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1)))); };
+    return (255 << 24 | f(4) << 16 | f(8) << 8 | f(0)) >>> 0;
+  }
+  function hexToRgba(hex) {
+    const v = parseInt(hex.slice(1), 16);
+    return (255 << 24 | (v & 255) << 16 | (v >> 8 & 255) << 8 | v >> 16) >>> 0;
+  }
+  const OP_RGBA = OP_COLOURS.map((c) => c ? hexToRgba(c) : 0);
+  const MASK_RGBA = hexToRgba(MASK_COLOUR), DELETED_RGBA = hexToRgba(DELETED_COLOUR);
+  const EMPTY_RGBA = hexToRgba(EMPTY_COLOUR);
+  function colour(id) {  // a pale tint per token, the same in every page
+    if (id === MASK) return MASK_RGBA;
     let c = tokenColours.get(id);
-    if (!c) {
+    if (c === undefined) {
       let h = 0;
       const t = tokens[id][0];
       for (let i = 0; i < t.length; i++) h = (h * 31 + t.charCodeAt(i)) >>> 0;
-      c = 'hsl(' + (h % 360) + ',35%,' + (80 + (h >> 9) % 10) + '%)';
+      c = hslToRgba(h % 360, 0.35, (80 + (h >>> 9) % 10) / 100);
       tokenColours.set(id, c);
     }
     return c;
@@ -164,22 +176,36 @@
     const cw = Math.max(1, Math.min(16, Math.floor(avail / width)));
     const ch = Math.max(2, Math.min(12, cw, Math.floor(480 / (k1 - k0 + 1))));
     st.width = width * cw; st.height = (k1 - k0 + 1) * ch;
-    ctx.fillStyle = EMPTY_COLOUR; ctx.fillRect(0, 0, st.width, st.height);
+    const img = ctx.createImageData(st.width, st.height);
+    const px = new Uint32Array(img.data.buffer);
+    px.fill(EMPTY_RGBA);
+    const W = st.width, half = Math.floor(ch / 2);
     for (let k = k0; k <= k1; k++) {
-      const r = row(k), y = (k - k0) * ch;
+      const r = row(k), y0 = (k - k0) * ch;
+      const doomed = k < N ? new Set(P.steps[k][4]) : null;  // masks the next step deletes
       for (let i = 0; i < r.canvas.length; i++) {
-        ctx.fillStyle = r.marks[i] ? OP_COLOURS[r.marks[i]] : colour(r.canvas[i]);
-        ctx.fillRect(i * cw, y, cw, ch);
-      }
-      if (k < N) {  // masks the next step deletes: lower half red
-        ctx.fillStyle = DELETED_COLOUR;
-        for (const i of P.steps[k][4]) ctx.fillRect(i * cw, y + Math.floor(ch / 2), cw, ch - Math.floor(ch / 2));
+        const c = r.marks[i] ? OP_RGBA[r.marks[i]] : colour(r.canvas[i]);
+        const low = doomed && doomed.has(i) ? DELETED_RGBA : c;  // lower half red
+        for (let y = 0; y < ch; y++) {
+          const base = (y0 + y) * W + i * cw;
+          px.fill(y < half ? c : low, base, base + cw);
+        }
       }
     }
+    ctx.putImageData(img, 0, 0);
     ctx.strokeStyle = '#000'; ctx.lineWidth = 2;
     ctx.strokeRect(1, (step - k0) * ch + 1, st.width - 2, ch - 1);
     if (selPos !== null) { ctx.strokeStyle = '#c00'; ctx.strokeRect(selPos * cw, (step - k0) * ch, cw, ch); }
     view = { k0: k0, k1: k1, cw: cw, ch: ch };
+    const wrap = $('stwrap'), r = row(step);  // keep the current row and its activity in view
+    const y = (step - k0) * ch;
+    if (y < wrap.scrollTop || y + ch > wrap.scrollTop + wrap.clientHeight) wrap.scrollTop = Math.max(0, y - wrap.clientHeight / 2);
+    let focus = selPos;
+    if (focus === null) { const j = r.marks.findIndex((m) => m !== NONE); focus = j >= 0 ? j : (r.gaps.length ? r.gaps[0] : null); }
+    if (focus !== null) {
+      const x = focus * cw;
+      if (x < wrap.scrollLeft || x + cw > wrap.scrollLeft + wrap.clientWidth) wrap.scrollLeft = Math.max(0, x - wrap.clientWidth / 2);
+    }
   }
   function hit(ev) {
     const b = st.getBoundingClientRect();
@@ -331,5 +357,6 @@
   summary();
   go(0);
   $('status').textContent = N + ' steps loaded';
+  document.body.dataset.readyMs = String(Math.round(performance.now()));
   document.body.dataset.ready = '1';
 })();
