@@ -1,6 +1,6 @@
 (async function () {
   'use strict';
-  // apmdm trace inspector. Builds every view with createElement/textContent (never innerHTML).
+  // apmdm trace inspector. Builds every view with createElement and textContent only.
   const $ = (id) => document.getElementById(id);
   const MASK = -1;
   const NONE = 0, UNMASKED = 1, REMASKED = 2, INSERTED = 3;

@@ -64,7 +64,7 @@ def render_inspector(trace: Trace, states: list | None = None, note: str = "") -
     return "".join([
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n",
         '<meta http-equiv="Content-Security-Policy" content="',
-        e(content_security_policy(script, style)), '">\n',
+        e(content_security_policy(script, style), quote=False), '">\n',
         f"<title>apmdm trace: {e(title)}</title>\n<style>{style}</style>\n</head><body>\n",
         f'<h1>{e(title)} <small>({e(trace.model.value)})</small></h1>\n',
         '<p id="status">loading the trace…</p>\n',
