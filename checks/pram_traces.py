@@ -93,6 +93,7 @@ def pram_file_run(path: str, model: str, inputs: tuple[int, ...],
     the AP-MDM with the measured memory span S (a user file declares no bounds), and the step
     limits are the theorem's bounds at those values.
     """
+    from apmdm.machines.errors import InvalidProgramError
     from apmdm.machines.pram import PRAM, Variant
     from apmdm.machines.pram.assembly import format_program, load_program_file
 
@@ -111,6 +112,10 @@ def pram_file_run(path: str, model: str, inputs: tuple[int, ...],
         limits = con.limits(t)
     params = dict(con.parameters(), file=str(path), inputs=list(inputs), pram_time=t,
                   pram_span=span)
-    schema = dict(con.token_schema(), assembly=format_program(program))
+    schema = con.token_schema()
+    try:  # the program text lets a viewer rebuild the decoder without the file
+        schema["assembly"] = format_program(program)
+    except InvalidProgramError:
+        pass  # not expressible in canonical assembly: the viewer shows no decoded state
     return TraceableRun(con.process(), con.initial_canvas(inputs), limits,
                         con.process().name, params, con.vocabulary(), schema)

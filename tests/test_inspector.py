@@ -10,6 +10,7 @@ import random
 import re
 import sys
 import zlib
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -238,6 +239,18 @@ def test_show_guesses_the_format_from_the_suffix(tmp_path):
     assert (tmp_path / "t.html").read_text().startswith("<!DOCTYPE html>")
     assert main(["show", str(p), "-o", str(tmp_path / "t.txt")]) == 0
     assert (tmp_path / "t.txt").read_text().startswith("# ap-mdm pram-apmdm")
+
+
+def test_a_users_pram_file_is_decoded_from_the_assembly_in_the_schema(tmp_path):
+    src = tmp_path / "mine.pram"
+    src.write_text(Path(__file__).resolve().parents[1].joinpath(
+        "examples", "pram", "any_nonzero.pram").read_text())
+    p = tmp_path / "t.jsonl"
+    assert main(["trace", str(src), "--model", "apmdm", "--input", "3,1,4,1", "-o", str(p)]) == 0
+    src.unlink()  # the page must not need the file
+    t = read_trace(p)
+    states, note = decoded_states(t)
+    assert note == "decoded by the construction" and states[-1]["memory"][:4] == [3, 1, 4, 1]
 
 
 # --- space-time picture -----------------------------------------------------------------------
