@@ -255,7 +255,7 @@
   });
 
   // --- decoded state and its diff against the previous step -------------------------------------
-  function show(v) { return v === null ? '_' : (typeof v === 'object' ? JSON.stringify(v) : String(v)); }
+  function show(v) { return v === undefined ? '(none)' : v === null ? '_' : (typeof v === 'object' ? JSON.stringify(v) : String(v)); }
   function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
   function cell(v, old, hasOld) {
     const td = el('td', show(v));
