@@ -25,7 +25,7 @@ StateDecoder = Callable[[Canvas], dict]
 
 # Decoding a step costs about one pass over its canvas; beyond this many token visits over the
 # whole trace the viewer shows the canvas without decoded state (documented limit).
-MAX_DECODE_WORK = 20_000_000
+MAX_DECODE_WORK = 5_000_000
 
 
 def _program(parameters: Mapping[str, Any], schema: Mapping[str, Any] | None):

@@ -138,6 +138,23 @@ def test_decoded_final_memory_is_the_pram_output(program, n, seed):
         assert all(p["halted"] for p in state["processors"])
 
 
+def test_arm_decoded_memory_is_the_rightmost_match_at_every_step():
+    """The ARM's one-pass memory equals its own _lookup (used by next_step and decode) for
+    every address at every step."""
+    lib = library_programs()["prefix-sum"]
+    inputs = tuple(lib.make_input(4, random.Random(3)))
+    con = compile_arm(lib.program, 4, lib.variant)
+    run = record_trace(con.process(), con.initial_canvas(inputs),
+                       con.limits(lib.bounds.at(4).time), "pram-arm", {}, {"size": 0})
+    P = con.processors
+    for canvas in run.canvases():
+        state = con.decode_state(canvas)
+        records = [s for s in canvas[5:] if isinstance(s, tuple)]
+        visible = records[:len(records) // P * P]
+        assert state["memory"] == [con._lookup(canvas, visible, a)
+                                   for a in range(len(state["memory"]))]
+
+
 def test_prefix_sum_step_19_is_a_commit_with_its_writers():
     t = traced("prefix-sum", "apmdm", 8)
     states, note = decoded_states(t)

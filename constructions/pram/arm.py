@@ -148,11 +148,21 @@ class PramToARM:
         latest = [initial_slot(p, R) for p in range(P)]
         for k, s in enumerate(records):
             latest[k % P] = s
+        # memory after block `done`: one pass with _lookup's rule (a later block wins; inside
+        # a block the highest write_rank), O(records) instead of one scan per address
+        memory = dict(enumerate(canvas[:self.n]))
+        for b in range(done):
+            block = visible[b * P:(b + 1) * P]
+            best: dict[int, tuple[int, int]] = {}
+            for q, s in enumerate(block):
+                if s[WADDR] != NO_WRITE:
+                    best[s[WADDR]] = max(best.get(s[WADDR], (-1, 0)),
+                                         (write_rank(self.variant, q, P), s[WVAL]))
+            memory.update((a, v) for a, (_, v) in best.items())
         start, length = self.program.output_region(self.n)
-        addrs = {s[WADDR] for s in visible if s[WADDR] != NO_WRITE}
-        size = max([self.n, start + length] + [a + 1 for a in addrs])
+        size = max([self.n, start + length] + [a + 1 for a in memory])
         return {"pram_step": done,
-                "memory": [self._lookup(canvas, visible, a) for a in range(size)],
+                "memory": [memory.get(a, 0) for a in range(size)],
                 "writes": write_rows(visible[-P:], self.variant, P) if done else [],
                 "processors": [processor_row(s, self.program) for s in latest]}
 
