@@ -262,6 +262,7 @@
     if (hasOld && !same(v, old)) { td.className = 'chg'; td.title = 'was ' + show(old); }
     return td;
   }
+  let headAt = null;  // a state's scalar "head" indexes its list "tape" (Turing machines)
   function renderValue(key, v, old, box, changes) {
     const hasOld = old !== undefined;
     if (Array.isArray(v) && v.length && v.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x))) {
@@ -298,7 +299,9 @@
       v.forEach((x, j) => {
         head.append(el('th', j));
         const o = hasOld && Array.isArray(old) ? old[j] : undefined;
-        body.append(cell(x, o, hasOld));
+        const td = cell(x, o, hasOld);
+        if (key === 'tape' && j === headAt) { td.classList.add('head'); td.title = 'head'; }
+        body.append(td);
         if (hasOld && !same(x, o)) changes.push(key + '[' + j + ']: ' + show(o) + ' → ' + show(x));
       });
       t.append(head, body);
@@ -315,6 +318,7 @@
     const s = P.states[step], prev = step > 0 ? P.states[step - 1] : undefined;
     if (s && s.error) { box.append(el('div', 'cannot decode this canvas: ' + s.error, 'err')); return; }
     const changes = [];
+    headAt = Number.isInteger(s.head) ? s.head : null;
     const scalars = el('table', null, 't');
     for (const key of Object.keys(s)) {
       const old = prev && !prev.error ? prev[key] : undefined;
