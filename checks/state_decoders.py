@@ -72,7 +72,7 @@ def _tm_apmdm(p: Mapping[str, Any], schema: Mapping | None) -> StateDecoder:
     from apmdm.constructions.tm.apmdm import compile_tm_apmdm
     from apmdm.machines.tm_library import get_machine
 
-    return compile_tm_apmdm(get_machine(p["machine"])).decode_state
+    return compile_tm_apmdm(get_machine(p["machine"]), p["n"]).decode_state
 
 
 def _tm_arm(p: Mapping[str, Any], schema: Mapping | None) -> StateDecoder:

@@ -28,6 +28,7 @@ from apmdm.machines.inspector import build_payload, render_inspector
 from apmdm.machines.inspector.payload import _written, token_kind
 from apmdm.machines.pram import PRAM
 from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput
+from apmdm.machines.resources import Resources
 from apmdm.machines.tokens import MASK, canvas_to_json
 from apmdm.machines.trace import (
     Trace,
@@ -126,11 +127,11 @@ def test_decoded_final_memory_is_the_pram_output(program, n, seed):
     ref = PRAM(lib.program, lib.variant).run(inputs)
     start, length = lib.program.output_region(n)
     bounds = lib.bounds.at(n)
-    cons = [(compile_mdm(lib.program, n, bounds.time, lib.variant), None),
-            (compile_apmdm(lib.program, n, max(bounds.memory, n), lib.variant), bounds.time),
-            (compile_arm(lib.program, n, lib.variant), bounds.time)]
-    for con, tb in cons:
-        limits = con.limits() if tb is None else con.limits(tb)
+    cons = [compile_mdm(lib.program, n, bounds.time, lib.variant),
+            compile_apmdm(lib.program, n, max(bounds.memory, n), lib.variant),
+            compile_arm(lib.program, n, lib.variant)]
+    for con in cons:
+        limits = con.limits(Resources(bounds.time, bounds.memory, con.processors))
         final = con.process().run(con.initial_canvas(inputs), limits).final
         state = con.decode_state(final)
         out = tuple(state["memory"][start:start + length])
@@ -144,8 +145,10 @@ def test_arm_decoded_memory_is_the_rightmost_match_at_every_step():
     lib = library_programs()["prefix-sum"]
     inputs = tuple(lib.make_input(4, random.Random(3)))
     con = compile_arm(lib.program, 4, lib.variant)
+    bounds = lib.bounds.at(4)
     run = record_trace(con.process(), con.initial_canvas(inputs),
-                       con.limits(lib.bounds.at(4).time), "pram-arm", {}, {"size": 0})
+                       con.limits(Resources(bounds.time, bounds.memory, con.processors)),
+                       "pram-arm", {}, {"size": 0})
     P = con.processors
     for canvas in run.canvases():
         state = con.decode_state(canvas)
