@@ -25,6 +25,7 @@ from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
 from apmdm.checks.trace_target import TraceableRun, TraceTarget
 from apmdm.constructions.tasks.mincut import (
     MINCUT_PROCESS,
+    MINCUT_SCHEMA,
     MinCutInstance,
     mincut_canvas,
     mincut_context_bound,
@@ -35,6 +36,7 @@ from apmdm.constructions.tasks.mincut import (
 )
 from apmdm.constructions.tasks.parity import (
     PARITY_PROCESS,
+    PARITY_SCHEMA,
     PARITY_VOCABULARY,
     parity_canvas,
     parity_limits,
@@ -47,6 +49,7 @@ from apmdm.constructions.tasks.sudoku import (
     read_sudoku_canvas,
     sudoku_canvas,
     sudoku_limits,
+    sudoku_schema,
     sudoku_vocabulary,
 )
 from apmdm.constructions.tasks.sudoku_puzzles import (
@@ -209,7 +212,7 @@ def _trace_parity(model: str, n: int, seed: int) -> TraceableRun:
         raise InvalidArgumentError(f"parity needs n ≥ 0 bits, got {n}")
     bits = random_bits(n, seed)
     return TraceableRun(PARITY_PROCESS, parity_canvas(bits), parity_limits(n), "parity",
-                        {"n": n, "seed": seed}, list(PARITY_VOCABULARY))
+                        {"n": n, "seed": seed}, list(PARITY_VOCABULARY), PARITY_SCHEMA)
 
 
 def _trace_sudoku(model: str, n: int, seed: int) -> TraceableRun:
@@ -219,7 +222,8 @@ def _trace_sudoku(model: str, n: int, seed: int) -> TraceableRun:
         raise InvalidArgumentError(f"sudoku: n is the board side m = k² (4, 9 or 16), got {n}")
     g = generate_puzzle(k, seed)
     return TraceableRun(SUDOKU_PROCESS, sudoku_canvas(g.puzzle), sudoku_limits(n), "sudoku",
-                        {"m": n, "seed": seed, "puzzle": str(g.puzzle)}, sudoku_vocabulary(n))
+                        {"m": n, "seed": seed, "puzzle": str(g.puzzle)}, sudoku_vocabulary(n),
+                        sudoku_schema(n))
 
 
 def _trace_mincut(model: str, n: int, seed: int) -> TraceableRun:
@@ -229,7 +233,7 @@ def _trace_mincut(model: str, n: int, seed: int) -> TraceableRun:
                         {"n": n, "seed": seed, "edges": [list(e) for e in inst.edges]},
                         {"size": n * n + 4 * n + 3,
                          "description": "graph/cut, (s,i), (t,i), (v,i), (e,u,v), labels 0..n-1 "
-                                        "and '-', flows 0/1"})
+                                        "and '-', flows 0/1"}, MINCUT_SCHEMA)
 
 
 # Target names carry a "task-" prefix: the PRAM library already has a program "parity".

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         target, model = lookup(targets, args.target, args.model)
         built, name = target.build(model, args.n, args.seed), target.name
     trace = record_trace(built.process, built.canvas, built.limits, built.construction,
-                         built.parameters, built.vocabulary)
+                         built.parameters, built.vocabulary, built.schema)
     write_trace(trace, args.output)
     c = trace.counters
     where = (f"input of length {len(built.parameters.get('inputs', []))}"
