@@ -61,8 +61,8 @@ def _builder(lib: object):
         params = dict(con.parameters(), size=n, seed=seed, inputs=list(inputs))
         expected = PRAM(lib.program, lib.variant).run(inputs).output
         return TraceableRun(con.process(), con.initial_canvas(inputs), limits,
-                            con.process().name, params, con.vocabulary(),
-                            decoded_answer(con, expected))
+                            con.process().name, params, con.vocabulary(), con.token_schema(),
+                            answer=decoded_answer(con, expected))
     return build
 
 
@@ -103,8 +103,8 @@ def tm_run(machine: object, word: tuple, model: str, params: dict) -> TraceableR
     limits = con.limits(Resources.of_tm(ref))
     params = dict(params, tm_steps=ref.steps, tm_space=ref.space)
     return TraceableRun(con.process(), con.initial_canvas(word), limits, con.process().name,
-                        params, TM_VOCABULARY,
-                        decoded_answer(con, (ref.state, ref.output), tm_shape))
+                        params, TM_VOCABULARY, con.token_schema(),
+                        answer=decoded_answer(con, (ref.state, ref.output), tm_shape))
 
 
 def tm_file_run(path: str, model: str, word_text: str) -> TraceableRun:
@@ -140,9 +140,9 @@ def pram_file_run(path: str, model: str, inputs: tuple[int, ...], variant: str |
     """
     import dataclasses
 
-    from apmdm.machines.errors import InvalidArgumentError
+    from apmdm.machines.errors import InvalidArgumentError, InvalidProgramError
     from apmdm.machines.pram import PRAMLimits, Variant
-    from apmdm.machines.pram.assembly import load_program_file
+    from apmdm.machines.pram.assembly import format_program, load_program_file
     from apmdm.machines.pram.expr import parse_size_expr
 
     program = load_program_file(path)
@@ -177,6 +177,11 @@ def pram_file_run(path: str, model: str, inputs: tuple[int, ...], variant: str |
     if declared:
         params.update(declared_T=str(t_expr) if t_expr else None,
                       declared_S=str(s_expr) if s_expr else None)
+    schema = con.token_schema()
+    try:  # the program text lets a viewer rebuild the decoder without the file
+        schema["assembly"] = format_program(program)
+    except InvalidProgramError:
+        pass  # not expressible in canonical assembly: the viewer shows no decoded state
     return TraceableRun(con.process(), con.initial_canvas(inputs), run_limits,
-                        con.process().name, params, con.vocabulary(),
-                        decoded_answer(con, ref.output))
+                        con.process().name, params, con.vocabulary(), schema,
+                        answer=decoded_answer(con, ref.output))

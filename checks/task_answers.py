@@ -101,6 +101,7 @@ def sudoku_file_run(path: str, model: str | None) -> tuple[TraceableRun, str]:
         SUDOKU_PROCESS,
         sudoku_canvas,
         sudoku_limits,
+        sudoku_schema,
         sudoku_vocabulary,
     )
 
@@ -110,7 +111,8 @@ def sudoku_file_run(path: str, model: str | None) -> tuple[TraceableRun, str]:
     note = f"puzzle on line {line}" + (f" (first of {len(puzzles)})" if len(puzzles) > 1 else "")
     run = TraceableRun(SUDOKU_PROCESS, sudoku_canvas(puzzle), sudoku_limits(puzzle.m), "sudoku",
                        {"m": puzzle.m, "file": str(path), "line": line, "puzzle": str(puzzle)},
-                       sudoku_vocabulary(puzzle.m), sudoku_answer_of(puzzle))
+                       sudoku_vocabulary(puzzle.m), sudoku_schema(puzzle.m),
+                       answer=sudoku_answer_of(puzzle))
     return run, note
 
 
@@ -118,7 +120,12 @@ def graph_file_run(path: str, model: str | None, source: str | None,
                    sink: str | None) -> tuple[TraceableRun, str]:
     """The min-cut process on the graph of ``path``."""
     from apmdm.checks.instance_files import graph_instance, read_graph_file
-    from apmdm.constructions.tasks.mincut import MINCUT_PROCESS, mincut_canvas, mincut_limits
+    from apmdm.constructions.tasks.mincut import (
+        MINCUT_PROCESS,
+        MINCUT_SCHEMA,
+        mincut_canvas,
+        mincut_limits,
+    )
 
     _need_apmdm(model)
     inst = graph_instance(read_graph_file(path), source, sink)
@@ -129,5 +136,5 @@ def graph_file_run(path: str, model: str | None, source: str | None,
              "description": "graph/cut, (s,i), (t,i), (v,i), (e,u,v), labels 0..n-1 and '-', "
                             "flows 0/1"}
     run = TraceableRun(MINCUT_PROCESS, mincut_canvas(inst), mincut_limits(inst), "mincut",
-                       params, vocab, mincut_answer(inst))
+                       params, vocab, MINCUT_SCHEMA, answer=mincut_answer(inst))
     return run, f"{n} vertices, {len(inst.edges)} unit arcs, s={params['s']} t={params['t']}"

@@ -26,6 +26,7 @@ from apmdm.checks.task_answers import mincut_answer, parity_answer, sudoku_answe
 from apmdm.checks.trace_target import TraceableRun, TraceTarget
 from apmdm.constructions.tasks.mincut import (
     MINCUT_PROCESS,
+    MINCUT_SCHEMA,
     MinCutInstance,
     mincut_canvas,
     mincut_context_bound,
@@ -36,6 +37,7 @@ from apmdm.constructions.tasks.mincut import (
 )
 from apmdm.constructions.tasks.parity import (
     PARITY_PROCESS,
+    PARITY_SCHEMA,
     PARITY_VOCABULARY,
     parity_canvas,
     parity_limits,
@@ -48,6 +50,7 @@ from apmdm.constructions.tasks.sudoku import (
     read_sudoku_canvas,
     sudoku_canvas,
     sudoku_limits,
+    sudoku_schema,
     sudoku_vocabulary,
 )
 from apmdm.constructions.tasks.sudoku_puzzles import (
@@ -210,7 +213,8 @@ def _trace_parity(model: str, n: int, seed: int) -> TraceableRun:
         raise InvalidArgumentError(f"parity needs n ≥ 0 bits, got {n}")
     bits = random_bits(n, seed)
     return TraceableRun(PARITY_PROCESS, parity_canvas(bits), parity_limits(n), "parity",
-                        {"n": n, "seed": seed}, list(PARITY_VOCABULARY), parity_answer(bits))
+                        {"n": n, "seed": seed}, list(PARITY_VOCABULARY), PARITY_SCHEMA,
+                        answer=parity_answer(bits))
 
 
 def _trace_sudoku(model: str, n: int, seed: int) -> TraceableRun:
@@ -221,7 +225,7 @@ def _trace_sudoku(model: str, n: int, seed: int) -> TraceableRun:
     g = generate_puzzle(k, seed)
     return TraceableRun(SUDOKU_PROCESS, sudoku_canvas(g.puzzle), sudoku_limits(n), "sudoku",
                         {"m": n, "seed": seed, "puzzle": str(g.puzzle)}, sudoku_vocabulary(n),
-                        sudoku_answer_of(g.puzzle))
+                        sudoku_schema(n), answer=sudoku_answer_of(g.puzzle))
 
 
 def _trace_mincut(model: str, n: int, seed: int) -> TraceableRun:
@@ -231,7 +235,8 @@ def _trace_mincut(model: str, n: int, seed: int) -> TraceableRun:
                         {"n": n, "seed": seed, "edges": [list(e) for e in inst.edges]},
                         {"size": n * n + 4 * n + 3,
                          "description": "graph/cut, (s,i), (t,i), (v,i), (e,u,v), labels 0..n-1 "
-                                        "and '-', flows 0/1"}, mincut_answer(inst))
+                                        "and '-', flows 0/1"}, MINCUT_SCHEMA,
+                        answer=mincut_answer(inst))
 
 
 # Target names carry a "task-" prefix: the PRAM library already has a program "parity".

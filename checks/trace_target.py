@@ -37,6 +37,7 @@ class TraceableRun:
     construction: str
     parameters: dict
     vocabulary: object  # list of tokens, or a dict describing a large/wide vocabulary
+    schema: dict | None = None  # the construction's token schema (trace header "schema")
     answer: Callable[[tuple], Answer] | None = field(default=None, compare=False)
     # final canvas -> the decoded answer and the reference's (None: the target has none)
 

@@ -142,3 +142,7 @@ class CompiledModelMismatch(ApmdmError):
 
 class ConstructionError(ApmdmError):
     """A construction cannot be built for the given program or instance."""
+
+
+class MissingExtraError(ApmdmError):
+    """An optional feature needs a package from an extra that is not installed."""

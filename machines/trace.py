@@ -56,6 +56,7 @@ FORMAT_VERSION = 1
 
 HEADER_KEYS = ("format", "version", "model", "construction", "parameters", "vocabulary", "eos",
                "limits", "initial")
+OPTIONAL_HEADER_KEYS = ("schema",)  # token schema for viewers (docs/trace-format.md)
 STEP_KEYS = ("step", "canvas", "unmasked", "remasked", "inserted", "deleted", "length")
 END_KEYS = ("stop", "cycle_start", "counters")
 COUNTER_KEYS = ("steps", "initial_context", "max_context", "final_context", "unmasks", "remasks",
@@ -98,6 +99,7 @@ class Trace:
     stop: StopReason
     cycle_start: int | None
     counters: RunCounters
+    schema: dict | None = None  # optional header field "schema": the construction's token schema
 
     @property
     def final(self) -> Canvas:
@@ -165,8 +167,12 @@ def _counters_from_steps(initial: Canvas, steps: Sequence[TraceStep]) -> RunCoun
 
 def record_trace(process: GenerationProcess, canvas: Sequence[Any], limits: Limits,
                  construction: str, parameters: Mapping[str, Any],
-                 vocabulary: Sequence[Any] | Mapping[str, Any]) -> Trace:
-    """Run ``process`` on ``canvas`` via ``run_stepwise`` and record everything it did."""
+                 vocabulary: Sequence[Any] | Mapping[str, Any],
+                 schema: Mapping[str, Any] | None = None) -> Trace:
+    """Run ``process`` on ``canvas`` via ``run_stepwise`` and record everything it did.
+
+    ``schema`` (optional) describes the construction's tokens for viewers; it is written as
+    the header field ``schema`` (traces without it stay valid)."""
     initial = tuple(canvas)
     params = _canonical_json(dict(parameters), "parameters")
     vocab = _canonical_vocabulary(vocabulary)
@@ -187,7 +193,8 @@ def record_trace(process: GenerationProcess, canvas: Sequence[Any], limits: Limi
         n = len(steps)
         cycle_start = 0 if n == 1 else 1 << ((n - 1).bit_length() - 1)
     return Trace(process.model, str(construction), params, vocab, process.eos, limits, initial,
-                 tuple(steps), stop, cycle_start, _counters_from_steps(initial, steps))
+                 tuple(steps), stop, cycle_start, _counters_from_steps(initial, steps),
+                 None if schema is None else _canonical_json(dict(schema), "schema"))
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -209,6 +216,8 @@ def trace_lines(trace: Trace) -> list[str]:
         "limits": {"max_steps": trace.limits.max_steps, "max_context": trace.limits.max_context},
         "initial": canvas_to_json(trace.initial),
     }
+    if trace.schema is not None:
+        header["schema"] = trace.schema
     lines = [_dump(header)]
     for s in trace.steps:
         lines.append(_dump({"step": s.step, "canvas": canvas_to_json(s.canvas),
@@ -265,7 +274,10 @@ class _Reader(JsonLinesValidator):
         if obj.get("version") != FORMAT_VERSION:
             raise self.fail(lineno, f"unsupported version {obj.get('version')!r} "
                                     f"(this reader knows version {FORMAT_VERSION})")
-        self.keys(lineno, obj, HEADER_KEYS, "header")
+        self.keys(lineno, obj, HEADER_KEYS + tuple(k for k in OPTIONAL_HEADER_KEYS if k in obj),
+                  "header")
+        if "schema" in obj and not isinstance(obj["schema"], dict):
+            raise self.fail(lineno, "field 'schema' must be an object")
         try:
             model = Model(obj["model"])
         except ValueError:
@@ -293,7 +305,9 @@ class _Reader(JsonLinesValidator):
         return {"model": model, "construction": obj["construction"],
                 "parameters": _canonical_json(obj["parameters"], "parameters"),
                 "vocabulary": vocab, "eos": eos, "limits": limits,
-                "initial": self.canvas(lineno, obj["initial"], "initial")}
+                "initial": self.canvas(lineno, obj["initial"], "initial"),
+                "schema": (_canonical_json(obj["schema"], "schema") if "schema" in obj
+                           else None)}
 
     def step(self, lineno: int, obj: dict, index: int, before_len: int) -> TraceStep:
         self.keys(lineno, obj, STEP_KEYS, "step line")
@@ -463,4 +477,4 @@ def read_trace(path: str | os.PathLike) -> Trace:
     _check_stop(r, lineno, header, steps, stop, cycle_start)
     return Trace(header["model"], header["construction"], header["parameters"],
                  header["vocabulary"], header["eos"], header["limits"], header["initial"],
-                 tuple(steps), stop, cycle_start, counters)
+                 tuple(steps), stop, cycle_start, counters, header["schema"])

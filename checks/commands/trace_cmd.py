@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     _check_file_options(args)
     built, name, where = _build(args, targets)
     trace = record_trace(built.process, built.canvas, built.limits, built.construction,
-                         built.parameters, built.vocabulary)
+                         built.parameters, built.vocabulary, built.schema)
     answer = built.answer(trace.final) if built.answer else None
     if answer is not None:
         trace = with_answer(trace, answer)
