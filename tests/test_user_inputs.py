@@ -411,3 +411,14 @@ def test_examples_exist():
     for rel in ("tm/even_ones.json", "tm/increment.json", "tm/words.txt",
                 "sudoku/puzzles.txt", "graphs/two_paths.txt"):
         assert os.path.isfile(EX / rel), rel
+
+
+def test_tutorial_python_snippet(monkeypatch):
+    """The Python example of docs/tutorial.md, as written there."""
+    import re
+
+    text = (ROOT / "docs" / "tutorial.md").read_text()
+    snippet = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    assert "load_tm_file" in snippet and "simulate" in snippet
+    monkeypatch.chdir(ROOT)
+    exec(compile(snippet, "tutorial.md", "exec"), {})    # our own documentation, not user input
