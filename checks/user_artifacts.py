@@ -47,7 +47,8 @@ TASK = "task"
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:
-    """``"4..64"`` (every n from 4 to 64), ``"4,8,16"`` or a mix such as ``"1..4,8,16"``."""
+    """``"4..64"`` (as in `apmdm sweep`: the powers of two between A and B, plus A and B),
+    ``"4,8,12"`` (exactly these), or a mix such as ``"0,4..64"``."""
     sizes: list[int] = []
     for part in text.split(","):
         part = part.strip()
@@ -57,9 +58,9 @@ def parse_sizes(text: str) -> tuple[int, ...]:
         a, b = int(lo), int(hi) if sep else int(lo)
         if not 0 <= a <= b <= MAX_N:
             raise InvalidArgumentError(f"--n: {part!r} must satisfy 0 <= A <= B <= {MAX_N}")
-        if len(sizes) + b - a + 1 > MAX_SIZES:
+        sizes.extend({a, b} | {1 << k for k in range(b.bit_length()) if a <= 1 << k <= b})
+        if len(sizes) > MAX_SIZES:
             raise InvalidArgumentError(f"--n: more than {MAX_SIZES} sizes")
-        sizes.extend(range(a, b + 1))
     return tuple(sorted(set(sizes)))
 
 

@@ -136,8 +136,9 @@ def test_declared_expressions_are_parsed_not_evaluated():
         with pytest.raises(InvalidArgumentError):
             parse_declared(text, "--declared-T")
     assert parse_sizes("1..3,8,2") == (1, 2, 3, 8)
+    assert parse_sizes("5..20") == (5, 8, 16, 20) and parse_sizes("0,4..16") == (0, 4, 8, 16)
     with pytest.raises(InvalidArgumentError):
-        parse_sizes("0..5000")
+        parse_sizes("0..200000")
 
 
 # --- Turing machines from JSON files ----------------------------------------------------------

@@ -59,7 +59,8 @@ def add_user_artifact_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--program", metavar="FILE.pram", help="check Theorems 1 and 4 on your PRAM "
                    "assembly program")
     g.add_argument("--n", metavar="SIZES", help="input sizes for --program (random inputs) or "
-                   "word lengths for --tm --random-words: 4..64, 4,8,16 or a mix")
+                   "word lengths for --tm --random-words: A..B = the powers of two between A "
+                   "and B plus A and B (as apmdm sweep), or a list 4,8,12")
     g.add_argument("--inputs", metavar="FILE", help="--program: explicit inputs, one "
                    "comma-separated list per line ('-' = the empty input)")
     g.add_argument("--variant", help="--program: PRAM variant (default crcw-priority)")
