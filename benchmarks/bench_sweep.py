@@ -5,9 +5,9 @@ n = 4..256, and the TM AP-MDM on 0^k1^k at n = 4..64. It runs once in-process
 (``--workers 1``: no Dask), then once on a loopback-only local cluster of 2 single-threaded
 worker processes. Reported: cells/s for each, the ratio 2-worker / 1-worker, and the cluster's
 start-up time separately (a sweep pays it once; it includes importing apmdm on each worker).
-The results of both runs are compared (same records, same order). Target [decision]: ratio >= 1.6 on an otherwise idle 2-core machine
-(cells are independent; the gap to 2.0 is scheduling, pickling and the imbalance of the
-largest cells). BLAS threads are pinned to 1.
+The results of both runs are compared (same records, same order). Target [decision]: ratio
+>= 1.6 on an otherwise idle 2-core machine (cells are independent; the gap to 2.0 is
+scheduling, pickling and the imbalance of the largest cells). BLAS threads are pinned to 1.
 
 Usage: ``python benchmarks/bench_sweep.py [--n 4..256]`` (needs the ``[cluster]`` extra).
 """
