@@ -93,8 +93,23 @@ def plan_from_args(args: argparse.Namespace) -> SweepPlan:
         from apmdm.machines.tm_library import LIBRARY as TM_LIBRARY
         programs = {"pram": [p for p in args.program if p not in TM_LIBRARY],
                     "tm": [p for p in args.program if p in TM_LIBRARY]}
+    for program in programs["pram"]:
+        validate_pram_program(program)
     caps = None if args.no_caps else DEFAULT_CAPS
     return build_plan(names, programs, parse_sizes(args.n), args.seed, caps)
+
+
+def validate_pram_program(program: str) -> None:
+    """Fail before any cell runs: a library name must exist, a file must parse."""
+    from apmdm.checks.sweep.cells import is_program_file
+    if is_program_file(program):
+        from apmdm.machines.pram.assembly import load_program_file
+        load_program_file(program)
+        return
+    from apmdm.machines.pram.library import LIBRARY
+    if program not in LIBRARY:
+        raise InvalidArgumentError(f"--program {program!r}: not a PRAM library program, a Turing "
+                                   "machine of the TM library, or a .pram file")
 
 
 def run(args: argparse.Namespace) -> int:

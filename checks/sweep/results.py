@@ -24,7 +24,7 @@ from typing import Any
 
 from apmdm._version import __version__
 from apmdm.checks.sweep.cells import RECORD_KEYS, Cell, CellResult
-from apmdm.machines.errors import MalformedResultsError
+from apmdm.machines.errors import InvalidArgumentError, MalformedResultsError
 from apmdm.machines.jsonl import write_chunks_atomic
 
 SCHEMA, SCHEMA_VERSION = "apmdm-sweep", 1
@@ -51,7 +51,7 @@ class Journal:
         try:
             self._fh = open(path, "a", encoding="utf-8")   # noqa: SIM115 (closed in close())
         except OSError as exc:
-            raise MalformedResultsError(f"cannot append to {path}: {exc.strerror}") from None
+            raise InvalidArgumentError(f"cannot append to {path}: {exc.strerror}") from None
 
     def append(self, cell: Cell, result: CellResult) -> None:
         self._fh.write(_line(cell, result))
