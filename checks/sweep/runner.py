@@ -81,8 +81,12 @@ def _import_distributed():
 def local_cluster(workers: int):
     """A loopback-only local cluster: ``workers`` processes, one thread each, no dashboard."""
     distributed = _import_distributed()
+    import warnings
+
     import dask
-    with dask.config.set(DASK_CONFIG):
+    with dask.config.set(DASK_CONFIG), warnings.catch_warnings():
+        # the scheduler's health endpoint (loopback) moves off a busy port 8787 with a warning
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
         return distributed.LocalCluster(host="127.0.0.1", processes=True, n_workers=workers,
                                         threads_per_worker=1, dashboard_address=None,
                                         silence_logs=50)
