@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from apmdm.checks.cli import main
 from apmdm.checks.sweep import growth
@@ -169,3 +172,40 @@ def test_plot_rejects_a_file_that_is_not_results(tmp_path):
 
 def test_journal_path():
     assert journal_path("a/r.json") == "a/r.json.journal"
+
+
+@given(st.floats(0.1, 100), st.floats(0.0, 3.0),
+       st.lists(st.integers(1, 10**6), min_size=2, max_size=8, unique=True))
+@settings(max_examples=60, deadline=None)
+def test_loglog_slope_recovers_the_exponent(c, k, xs):
+    slope = growth.loglog_slope([float(x) for x in xs], [c * x ** k for x in xs])
+    assert slope == pytest.approx(k, abs=1e-9)
+
+
+@functools.cache
+def _one_record() -> dict:
+    return run_cell(Cell("pram-apmdm", "sum", 4)).record
+
+
+def _synthetic(exponent: float, sizes=(4, 8, 16, 32, 64)) -> list[dict]:
+    rec = _one_record()
+    out = []
+    for n in sizes:
+        out.append({**rec, "n": n, "input_length": n, "compiled_with": {"T_bound": 9,
+                                                                          "S_bound": n},
+                    "measured": {**rec["measured"], "context": round(3 * n ** exponent)}})
+    return out
+
+
+@given(st.floats(0.5, 2.0))
+@settings(max_examples=25, deadline=None)
+def test_context_claim_verdict_follows_the_exponent(exponent):
+    records = _synthetic(exponent)
+    row = next(r for r in growth.analyse(records) if r.metric == "context")
+    expected = growth.CONTRADICTED if row.slope_resource > 1 + growth.SLOPE_TOLERANCE else \
+        growth.HOLDS
+    assert row.verdict == expected
+    if exponent > 1.15:
+        assert row.verdict == growth.CONTRADICTED
+    if exponent < 1.05:
+        assert row.verdict == growth.HOLDS
