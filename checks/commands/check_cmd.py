@@ -23,6 +23,7 @@ import sys
 import time
 
 from apmdm.checks.catalogue import suites as catalogue_suites
+from apmdm.checks.progress import Progress
 from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
 from apmdm.machines.errors import InvalidArgumentError
 
@@ -59,10 +60,13 @@ def select_suites(theorems: list[str]) -> list[CheckSuite]:
     return [s for s in suites if s.theorem in theorems]
 
 
-def run_suites(suites: list[CheckSuite], options: CheckOptions) -> tuple[list[CheckRow], dict]:
+def run_suites(suites: list[CheckSuite], options: CheckOptions,
+               progress: Progress | None = None) -> tuple[list[CheckRow], dict]:
     rows: list[CheckRow] = []
     seconds: dict[str, float] = {}
     for suite in suites:
+        if progress is not None:   # stderr, and only on a terminal (apmdm.checks.progress)
+            progress.current(f"theorem {suite.theorem}: {suite.name}")
         start = time.perf_counter()
         try:
             got = list(suite.run(options))
@@ -76,6 +80,8 @@ def run_suites(suites: list[CheckSuite], options: CheckOptions) -> tuple[list[Ch
         for name in {r.construction for r in got}:   # a suite's time, per construction it ran
             seconds[name] = seconds.get(name, 0.0) + elapsed
         rows.extend(got)
+        if progress is not None:
+            progress.advance(f"theorem {suite.theorem}: {suite.name}")
     return rows, seconds
 
 
@@ -147,7 +153,8 @@ def run(args: argparse.Namespace) -> int:
     if not suites:
         raise InvalidArgumentError("no check suites are registered")
     options = CheckOptions(seed=args.seed, compiled=args.compiled, quick=args.quick)
-    rows, seconds = run_suites(suites, options)
+    with Progress(len(suites), "check") as bar:
+        rows, seconds = run_suites(suites, options, bar)
     doc = to_json(rows)
     text = json.dumps(doc, indent=1, sort_keys=False) + "\n"
     if args.json == "-":
