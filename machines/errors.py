@@ -133,3 +133,7 @@ class CompiledModelMismatch(ApmdmError):
 
 class ConstructionError(ApmdmError):
     """A construction cannot be built for the given program or instance."""
+
+
+class CheckerUnavailableError(ApmdmError):
+    """A checker, or a module it needs, cannot be imported: an error, never fewer checks."""

@@ -56,6 +56,8 @@ FORMAT_VERSION = 1
 
 HEADER_KEYS = ("format", "version", "model", "construction", "parameters", "vocabulary", "eos",
                "limits", "initial")
+# Optional header field (absent in older traces): machines.provenance.provenance(...).
+PROVENANCE_KEY = "provenance"
 STEP_KEYS = ("step", "canvas", "unmasked", "remasked", "inserted", "deleted", "length")
 END_KEYS = ("stop", "cycle_start", "counters")
 COUNTER_KEYS = ("steps", "initial_context", "max_context", "final_context", "unmasks", "remasks",
@@ -98,6 +100,7 @@ class Trace:
     stop: StopReason
     cycle_start: int | None
     counters: RunCounters
+    provenance: dict | None = None
 
     @property
     def final(self) -> Canvas:
@@ -165,8 +168,11 @@ def _counters_from_steps(initial: Canvas, steps: Sequence[TraceStep]) -> RunCoun
 
 def record_trace(process: GenerationProcess, canvas: Sequence[Any], limits: Limits,
                  construction: str, parameters: Mapping[str, Any],
-                 vocabulary: Sequence[Any] | Mapping[str, Any]) -> Trace:
-    """Run ``process`` on ``canvas`` via ``run_stepwise`` and record everything it did."""
+                 vocabulary: Sequence[Any] | Mapping[str, Any],
+                 provenance: Mapping[str, Any] | None = None) -> Trace:
+    """Run ``process`` on ``canvas`` via ``run_stepwise`` and record everything it did
+    (``provenance``: an optional block for the header, see :mod:`machines.provenance`)."""
+    prov = None if provenance is None else _canonical_json(dict(provenance), "provenance")
     initial = tuple(canvas)
     params = _canonical_json(dict(parameters), "parameters")
     vocab = _canonical_vocabulary(vocabulary)
@@ -187,7 +193,7 @@ def record_trace(process: GenerationProcess, canvas: Sequence[Any], limits: Limi
         n = len(steps)
         cycle_start = 0 if n == 1 else 1 << ((n - 1).bit_length() - 1)
     return Trace(process.model, str(construction), params, vocab, process.eos, limits, initial,
-                 tuple(steps), stop, cycle_start, _counters_from_steps(initial, steps))
+                 tuple(steps), stop, cycle_start, _counters_from_steps(initial, steps), prov)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -209,6 +215,8 @@ def trace_lines(trace: Trace) -> list[str]:
         "limits": {"max_steps": trace.limits.max_steps, "max_context": trace.limits.max_context},
         "initial": canvas_to_json(trace.initial),
     }
+    if trace.provenance is not None:
+        header[PROVENANCE_KEY] = trace.provenance
     lines = [_dump(header)]
     for s in trace.steps:
         lines.append(_dump({"step": s.step, "canvas": canvas_to_json(s.canvas),
@@ -265,7 +273,11 @@ class _Reader(JsonLinesValidator):
         if obj.get("version") != FORMAT_VERSION:
             raise self.fail(lineno, f"unsupported version {obj.get('version')!r} "
                                     f"(this reader knows version {FORMAT_VERSION})")
-        self.keys(lineno, obj, HEADER_KEYS, "header")
+        prov = obj.get(PROVENANCE_KEY)
+        if PROVENANCE_KEY in obj and not isinstance(prov, dict):
+            raise self.fail(lineno, f"field {PROVENANCE_KEY!r} must be an object")
+        self.keys(lineno, {k: v for k, v in obj.items() if k != PROVENANCE_KEY}, HEADER_KEYS,
+                  "header")
         try:
             model = Model(obj["model"])
         except ValueError:
@@ -293,7 +305,8 @@ class _Reader(JsonLinesValidator):
         return {"model": model, "construction": obj["construction"],
                 "parameters": _canonical_json(obj["parameters"], "parameters"),
                 "vocabulary": vocab, "eos": eos, "limits": limits,
-                "initial": self.canvas(lineno, obj["initial"], "initial")}
+                "initial": self.canvas(lineno, obj["initial"], "initial"),
+                "provenance": None if prov is None else _canonical_json(prov, PROVENANCE_KEY)}
 
     def step(self, lineno: int, obj: dict, index: int, before_len: int) -> TraceStep:
         self.keys(lineno, obj, STEP_KEYS, "step line")
@@ -463,4 +476,4 @@ def read_trace(path: str | os.PathLike) -> Trace:
     _check_stop(r, lineno, header, steps, stop, cycle_start)
     return Trace(header["model"], header["construction"], header["parameters"],
                  header["vocabulary"], header["eos"], header["limits"], header["initial"],
-                 tuple(steps), stop, cycle_start, counters)
+                 tuple(steps), stop, cycle_start, counters, header["provenance"])
