@@ -41,7 +41,7 @@ def test_check_table_and_deterministic_json(capsys, tmp_path):
     assert main(["check", "6", "--quick", "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "preserve:apmdm" in text and "ALL HOLD" in text and "verdict" in text
-    assert "illustration" in text and "schedule 6 (0 failed)" in text
+    assert "schedule 3 (0 failed), illustration 3 (0 failed)" in text
     first = json.loads(out.read_text())
     assert main(["check", "6", "--quick", "--json", str(out)]) == 0
     assert _without_timing(json.loads(out.read_text())) == _without_timing(first)
