@@ -256,9 +256,10 @@ def run_compiled_suite(theorem: str, options: CheckOptions) -> list[CheckRow]:
                      runner)
     count = RANDOM_QUICK if options.quick else RANDOM_DEFAULT
     rows += compiled_random_rows(theorem, name, runner, options.seed, count)
+    b1, b4 = th1.BOUNDS, th4.BOUNDS
     claim = ("compiled transformer as f agrees with the schedule every step; output = PRAM's; "
-             + ("steps <= T+1; context <= n + P*T_bound" if theorem == "1"
-                else "steps <= 2T+1; context <= S + 2P"))
+             + (f"steps <= {b1.mdm_steps}; context <= {b1.mdm_context}" if theorem == "1"
+                else f"steps <= {b4.apmdm_steps}; context <= {b4.apmdm_context}"))
     return labelled(rows, Category.PROVED_INSTANCE, claim)
 
 

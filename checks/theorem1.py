@@ -85,8 +85,10 @@ def _arm_affordable(case: PramCase, budget: int) -> bool:
     return P * T <= budget
 
 
-MDM_CLAIM = "output = PRAM's; steps <= T+1; context <= n + P*T_bound"
-ARM_CLAIM = "output = PRAM's; steps <= P*T+1; context <= n + P*T + 2"
+MDM_CLAIM = (f"output = PRAM's; steps <= {th.BOUNDS.mdm_steps} (T: PRAM time); context <= "
+             f"{th.BOUNDS.mdm_context} (T: declared time bound)")
+ARM_CLAIM = (f"output = PRAM's; steps <= {th.BOUNDS.arm_steps}; context <= "
+             f"{th.BOUNDS.arm_context}")
 
 
 def run_mdm_suite(options: CheckOptions) -> list[CheckRow]:

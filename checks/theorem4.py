@@ -59,7 +59,8 @@ def _cost(case: PramCase) -> int:
     return (S + 2 * P) * T
 
 
-APMDM_CLAIM = "output = PRAM's; steps <= 2T+1; context <= S + 2P"
+APMDM_CLAIM = (f"output = PRAM's; steps <= {th.BOUNDS.apmdm_steps}; context <= "
+               f"{th.BOUNDS.apmdm_context}")
 
 
 def run_apmdm_suite(options: CheckOptions) -> list[CheckRow]:
@@ -138,8 +139,12 @@ def _tm_words(options: CheckOptions) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
-TM_CLAIMS = {TM_ARM_NAME: "state and output = TM's; steps <= T+1; context <= n + T + 2",
-             TM_APMDM_NAME: "state and output = TM's; context <= n + space + 4"}
+TM_CLAIMS = {
+    TM_ARM_NAME: f"state and output = TM's; steps <= {th.BOUNDS.tm_arm_steps}; context <= "
+                 f"{th.BOUNDS.tm_arm_context}",
+    TM_APMDM_NAME: f"state and output = TM's; steps <= {th.BOUNDS.tm_apmdm_steps}; context <= "
+                   f"{th.BOUNDS.tm_apmdm_context}",
+}
 
 
 def run_tm_suite(construction: str) -> Callable[[CheckOptions], list[CheckRow]]:
