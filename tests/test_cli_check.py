@@ -14,7 +14,13 @@ from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
 from apmdm.machines.trace import read_trace
 
 
-def test_check_json_schema_and_exit_status(capsys):
+def test_check_json_schema_and_exit_status(capsys, monkeypatch):
+    # wiring only (the quick sweeps themselves are tests/test_theorem{1,4}.py): n = 4, 2 random
+    from apmdm.checks import pram_cases, theorem1, theorem4
+    monkeypatch.setattr(pram_cases, "QUICK_SIZES", (4,))
+    monkeypatch.setattr(theorem1, "RANDOM_QUICK", 2)
+    monkeypatch.setattr(theorem4, "RANDOM_QUICK", 2)
+    monkeypatch.setattr(theorem4, "TM_SIZES_QUICK", (4,))
     status = main(["check", "1", "4", "--quick", "--json", "-", "--seed", "3"])
     doc = json.loads(capsys.readouterr().out)
     assert status == 0 and doc["version"] == 2 and doc["ok"] is True
