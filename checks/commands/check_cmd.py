@@ -181,10 +181,10 @@ def _worst(rows: list[CheckRow], metric: str) -> str:
 
 
 def _own_seconds(rows: list[CheckRow]) -> str:
+    """Sum of the rows' own times (rows computed together with others carry None and are not
+    counted; their time is in the suite's)."""
     timed = [r.seconds for r in rows if r.seconds is not None]
-    if not timed:
-        return "-"
-    return f"{sum(timed):.1f}" + ("" if len(timed) == len(rows) else "+")
+    return f"{sum(timed):.1f}" if timed else "-"
 
 
 def summary(rows: list[CheckRow]) -> list[list[str]]:
