@@ -141,3 +141,7 @@ class MalformedResultsError(ApmdmError):
 
 class MissingExtraError(ApmdmError):
     """An optional dependency is not installed; names the extra that provides it."""
+
+
+class CheckerUnavailableError(ApmdmError):
+    """A checker, or a module it needs, cannot be imported: an error, never fewer checks."""

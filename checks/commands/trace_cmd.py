@@ -57,6 +57,7 @@ def lookup(targets: dict[str, TraceTarget], name: str, model: str | None) -> tup
 
 
 def run(args: argparse.Namespace) -> int:
+    from apmdm.machines.provenance import provenance
     from apmdm.machines.trace import record_trace, write_trace
 
     targets = trace_targets()
@@ -70,8 +71,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         target, model = lookup(targets, args.target, args.model)
         built, name = target.build(model, args.n, args.seed), target.name
+    options = {"target": args.target, "model": args.model, "n": args.n, "input": args.input,
+               "variant": args.variant}
     trace = record_trace(built.process, built.canvas, built.limits, built.construction,
-                         built.parameters, built.vocabulary, built.schema)
+                         built.parameters, built.vocabulary, built.schema,
+                         provenance(args.seed, options))
     write_trace(trace, args.output)
     c = trace.counters
     where = (f"input of length {len(built.parameters.get('inputs', []))}"
