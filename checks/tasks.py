@@ -18,10 +18,11 @@ Also registers the trace targets "task-parity", "task-sudoku" and "task-mincut" 
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
+from apmdm.checks.suite import Category, CheckOptions, CheckRow, CheckSuite, labelled, timed
 from apmdm.checks.task_answers import mincut_answer, parity_answer, sudoku_answer_of
 from apmdm.checks.trace_target import TraceableRun, TraceTarget
 from apmdm.constructions.tasks.mincut import (
@@ -126,15 +127,18 @@ def parity_instance(bits: tuple[int, ...], process: GenerationProcess) -> Instan
 
 def parity_rows(opts: CheckOptions, process: GenerationProcess = PARITY_PROCESS) -> list[CheckRow]:
     exhaustive = 8 if opts.quick else 12
+    start = time.perf_counter()
     sizes = ((64, 20), (1000, 3)) if opts.quick else ((100, 100), (1000, 20), (10_000, 1))
     res = [parity_instance(bits, process) for n in range(exhaustive + 1)
            for bits in itertools.product((0, 1), repeat=n)]
     rows = [_row("parity", f"all inputs with n <= {exhaustive}", exhaustive, res)]
+    rows[0] = replace(rows[0], seconds=time.perf_counter() - start)
     for n, count in sizes:
-        res = [parity_instance(random_bits(n, opts.seed * 1_000_003 + i), process)
-               for i in range(count)]
-        rows.append(_row("parity", "random bits", n, res))
-    return rows
+        rows.append(timed(lambda n=n, count=count: _row("parity", "random bits", n, [
+            parity_instance(random_bits(n, opts.seed * 1_000_003 + i), process)
+            for i in range(count)])))
+    return labelled(rows, Category.SCHEDULE, "answer = sum(bits) % 2; steps <= 2n+1; "
+                    "context <= n+1")
 
 
 # --- sudoku ------------------------------------------------------------------------------------
@@ -157,12 +161,12 @@ def sudoku_instance(g: GeneratedPuzzle, process: GenerationProcess) -> InstanceR
 
 def sudoku_rows(opts: CheckOptions, process: GenerationProcess = SUDOKU_PROCESS) -> list[CheckRow]:
     plan = ((2, 5), (3, 3), (4, 1)) if opts.quick else ((2, 20), (3, 12), (4, 2))
-    rows = []
-    for k, count in plan:
-        res = [sudoku_instance(generate_puzzle(k, opts.seed * 1_000_003 + i), process)
-               for i in range(count)]
-        rows.append(_row("sudoku", "random unique-solution puzzles", k * k, res))
-    return rows
+    rows = [timed(lambda k=k, count=count: _row(
+        "sudoku", "random unique-solution puzzles", k * k,
+        [sudoku_instance(generate_puzzle(k, opts.seed * 1_000_003 + i), process)
+         for i in range(count)])) for k, count in plan]
+    return labelled(rows, Category.SCHEDULE, "final board valid and = the unique solution; "
+                    "context = 4m^2 (steps: measured, no bound)")
 
 
 # --- min-cut -----------------------------------------------------------------------------------
@@ -179,12 +183,12 @@ def mincut_instance(inst: MinCutInstance, process: GenerationProcess) -> Instanc
 def mincut_rows(opts: CheckOptions, process: GenerationProcess = MINCUT_PROCESS) -> list[CheckRow]:
     plan = ((4, 10), (10, 10), (30, 5)) if opts.quick else ((4, 50), (6, 50), (10, 50),
                                                            (20, 30), (30, 30))
-    rows = []
-    for n, count in plan:
-        res = [mincut_instance(random_instance(n, opts.seed * 1_000_003 + i), process)
-               for i in range(count)]
-        rows.append(_row("mincut", "random digraphs, s=0, t=n-1", n, res))
-    return rows
+    rows = [timed(lambda n=n, count=count: _row(
+        "mincut", "random digraphs, s=0, t=n-1", n,
+        [mincut_instance(random_instance(n, opts.seed * 1_000_003 + i), process)
+         for i in range(count)])) for n, count in plan]
+    return labelled(rows, Category.SCHEDULE, "deleted edges = networkx min-cut value, s cannot "
+                    "reach t; steps <= F(2N+1)+2N+3; context <= initial + N + E")
 
 
 def run_tasks(opts: CheckOptions) -> list[CheckRow]:

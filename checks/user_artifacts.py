@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from apmdm.checks.pram_cases import PramCase, Runner, check_case
-from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
+from apmdm.checks.suite import Category, CheckOptions, CheckRow, CheckSuite, labelled
 from apmdm.machines.errors import ApmdmError, InvalidArgumentError, InvalidProgramError
 from apmdm.machines.pram.expr import SizeExpr, parse_size_expr
 
@@ -149,15 +149,17 @@ def user_pram_row(theorem: str, construction: str, case: PramCase, runner: Runne
     return dataclasses.replace(row, ok=ok, measured=measured, bound=bound, detail=detail)
 
 
-def _pram_runners(theorems: Sequence[str]) -> list[tuple[str, str, Runner]]:
+def _pram_runners(theorems: Sequence[str]) -> list[tuple[str, str, Runner, str]]:
+    """(theorem, construction, runner, claim) of the built-in suites, for ``theorems``."""
     from apmdm.checks import theorem1, theorem4
 
     out = []
     if "1" in theorems:
-        out += [(theorem1.THEOREM, theorem1.MDM_NAME, theorem1.mdm_runner()),
-                (theorem1.THEOREM, theorem1.ARM_NAME, theorem1.arm_runner())]
+        out += [(theorem1.THEOREM, theorem1.MDM_NAME, theorem1.mdm_runner(), theorem1.MDM_CLAIM),
+                (theorem1.THEOREM, theorem1.ARM_NAME, theorem1.arm_runner(), theorem1.ARM_CLAIM)]
     if "4" in theorems:
-        out.append((theorem4.THEOREM, theorem4.APMDM_NAME, theorem4.apmdm_runner()))
+        out.append((theorem4.THEOREM, theorem4.APMDM_NAME, theorem4.apmdm_runner(),
+                    theorem4.APMDM_CLAIM))
     return out
 
 
@@ -172,10 +174,13 @@ def pram_suites(path: str, theorems: Sequence[str], variant_text: str | None,
     label = os.path.basename(path)
     cases = [(pram_case(label, program, variant, item, declared), item) for item in items]
     suites = []
-    for theorem, name, runner in _pram_runners(theorems):
-        def run(_options: CheckOptions, theorem=theorem, name=name, runner=runner):
-            return [user_pram_row(theorem, name, case, runner, item, declared)
-                    for case, item in cases]
+    extra = "".join(f"; PRAM {m} <= declared {e}" for m, e in (("T", declared.time),
+                                                                 ("S", declared.space)) if e)
+    for theorem, name, runner, claim in _pram_runners(theorems):
+        def run(_options: CheckOptions, theorem=theorem, name=name, runner=runner,
+                claim=claim + extra):
+            return labelled([user_pram_row(theorem, name, case, runner, item, declared)
+                             for case, item in cases], Category.SCHEDULE, claim)
         suites.append(CheckSuite(theorem, name, f"{name} on {label}", run))
     return suites
 
@@ -217,11 +222,14 @@ def tm_row(construction: str, machine, label: str, where: str, word: tuple) -> C
 
 
 def tm_suites(path: str, machine, words: list[tuple[str, tuple]]) -> list[CheckSuite]:
+    from apmdm.checks.theorem4 import TM_CLAIMS
+
     label = os.path.basename(path)
     suites = []
     for name in ("tm-arm", "tm-apmdm"):
         def run(_options: CheckOptions, name=name):
-            return [tm_row(name, machine, label, where, word) for where, word in words]
+            return labelled([tm_row(name, machine, label, where, word) for where, word in words],
+                            Category.SCHEDULE, TM_CLAIMS[name])
         suites.append(CheckSuite("4", name, f"{name} on {label}", run))
     return suites
 
@@ -275,13 +283,17 @@ def task_suites(sudoku_path: str | None, graph_path: str | None, source: str | N
     if sudoku_path:
         puzzles = read_sudoku_file(sudoku_path)
         label = os.path.basename(sudoku_path)
-        suites.append(CheckSuite(TASK, "sudoku", f"sudoku on {label}",
-                                 lambda _o: [sudoku_row(label, line, p) for line, p in puzzles]))
+        suites.append(CheckSuite(TASK, "sudoku", f"sudoku on {label}", lambda _o: labelled(
+            [sudoku_row(label, line, p) for line, p in puzzles], Category.SCHEDULE,
+            "final board a valid solution (or unsolvable, as the reference solver finds); "
+            "context = 4m^2")))
     if graph_path:
         instance = graph_instance(read_graph_file(graph_path), source, sink)
         glabel = os.path.basename(graph_path)
-        suites.append(CheckSuite(TASK, "mincut", f"mincut on {glabel}",
-                                 lambda _o: [mincut_row(glabel, instance)]))
+        suites.append(CheckSuite(TASK, "mincut", f"mincut on {glabel}", lambda _o: labelled(
+            [mincut_row(glabel, instance)], Category.SCHEDULE,
+            "deleted edges = networkx min-cut value, s cannot reach t, a subgraph; "
+            "steps <= F(2N+1) + 2N + 3, context <= initial + N + E")))
     return suites
 
 
@@ -295,6 +307,13 @@ def _theorems(given: Sequence[str], allowed: Sequence[str], what: str) -> list[s
     if bad:
         raise InvalidArgumentError(f"{what} checks theorem(s) {', '.join(allowed)}, not {bad[0]!r}")
     return list(given) or list(allowed)
+
+
+def artifact_options(args) -> dict:
+    """The user-artifact options given on the command line (for the run's provenance)."""
+    keys = ("program", "n", "inputs", "variant", "declared_T", "declared_S", "tm", "words",
+            "random_words", "sudoku", "graph", "source", "sink")
+    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
 
 
 def has_user_artifact(args) -> bool:

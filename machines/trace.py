@@ -56,7 +56,8 @@ FORMAT_VERSION = 1
 
 HEADER_KEYS = ("format", "version", "model", "construction", "parameters", "vocabulary", "eos",
                "limits", "initial")
-OPTIONAL_HEADER_KEYS = ("schema",)  # token schema for viewers (docs/trace-format.md)
+OPTIONAL_HEADER_KEYS = ("schema", "provenance")  # optional fields (docs/trace-format.md)
+PROVENANCE_KEY = "provenance"   # machines.provenance.provenance(...)
 STEP_KEYS = ("step", "canvas", "unmasked", "remasked", "inserted", "deleted", "length")
 END_KEYS = ("stop", "cycle_start", "counters")
 COUNTER_KEYS = ("steps", "initial_context", "max_context", "final_context", "unmasks", "remasks",
@@ -100,6 +101,7 @@ class Trace:
     cycle_start: int | None
     counters: RunCounters
     schema: dict | None = None  # optional header field "schema": the construction's token schema
+    provenance: dict | None = None  # optional header field "provenance"
 
     @property
     def final(self) -> Canvas:
@@ -168,11 +170,14 @@ def _counters_from_steps(initial: Canvas, steps: Sequence[TraceStep]) -> RunCoun
 def record_trace(process: GenerationProcess, canvas: Sequence[Any], limits: Limits,
                  construction: str, parameters: Mapping[str, Any],
                  vocabulary: Sequence[Any] | Mapping[str, Any],
-                 schema: Mapping[str, Any] | None = None) -> Trace:
+                 schema: Mapping[str, Any] | None = None,
+                 provenance: Mapping[str, Any] | None = None) -> Trace:
     """Run ``process`` on ``canvas`` via ``run_stepwise`` and record everything it did.
 
     ``schema`` (optional) describes the construction's tokens for viewers; it is written as
-    the header field ``schema`` (traces without it stay valid)."""
+    the header field ``schema``. ``provenance`` (optional) is the block of
+    :mod:`apmdm.machines.provenance`. Traces without either stay valid."""
+    prov = None if provenance is None else _canonical_json(dict(provenance), "provenance")
     initial = tuple(canvas)
     params = _canonical_json(dict(parameters), "parameters")
     vocab = _canonical_vocabulary(vocabulary)
@@ -194,7 +199,7 @@ def record_trace(process: GenerationProcess, canvas: Sequence[Any], limits: Limi
         cycle_start = 0 if n == 1 else 1 << ((n - 1).bit_length() - 1)
     return Trace(process.model, str(construction), params, vocab, process.eos, limits, initial,
                  tuple(steps), stop, cycle_start, _counters_from_steps(initial, steps),
-                 None if schema is None else _canonical_json(dict(schema), "schema"))
+                 None if schema is None else _canonical_json(dict(schema), "schema"), prov)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -218,6 +223,8 @@ def trace_lines(trace: Trace) -> list[str]:
     }
     if trace.schema is not None:
         header["schema"] = trace.schema
+    if trace.provenance is not None:
+        header[PROVENANCE_KEY] = trace.provenance
     lines = [_dump(header)]
     for s in trace.steps:
         lines.append(_dump({"step": s.step, "canvas": canvas_to_json(s.canvas),
@@ -278,6 +285,9 @@ class _Reader(JsonLinesValidator):
                   "header")
         if "schema" in obj and not isinstance(obj["schema"], dict):
             raise self.fail(lineno, "field 'schema' must be an object")
+        prov = obj.get(PROVENANCE_KEY)
+        if PROVENANCE_KEY in obj and not isinstance(prov, dict):
+            raise self.fail(lineno, f"field {PROVENANCE_KEY!r} must be an object")
         try:
             model = Model(obj["model"])
         except ValueError:
@@ -307,7 +317,8 @@ class _Reader(JsonLinesValidator):
                 "vocabulary": vocab, "eos": eos, "limits": limits,
                 "initial": self.canvas(lineno, obj["initial"], "initial"),
                 "schema": (_canonical_json(obj["schema"], "schema") if "schema" in obj
-                           else None)}
+                           else None),
+                "provenance": None if prov is None else _canonical_json(prov, PROVENANCE_KEY)}
 
     def step(self, lineno: int, obj: dict, index: int, before_len: int) -> TraceStep:
         self.keys(lineno, obj, STEP_KEYS, "step line")
@@ -477,4 +488,5 @@ def read_trace(path: str | os.PathLike) -> Trace:
     _check_stop(r, lineno, header, steps, stop, cycle_start)
     return Trace(header["model"], header["construction"], header["parameters"],
                  header["vocabulary"], header["eos"], header["limits"], header["initial"],
-                 tuple(steps), stop, cycle_start, counters, header["schema"])
+                 tuple(steps), stop, cycle_start, counters, header["schema"],
+                 header["provenance"])

@@ -61,8 +61,12 @@ def test_check_program_prints_the_builtin_table(capsys):
 def test_check_program_json_rows(capsys):
     assert main(["check", "4", "--program", str(PREFIX), "--n", "2,5", "--json", "-"]) == 0
     doc = json_out(capsys)
-    assert doc["version"] == 1 and doc["ok"] is True
+    from apmdm.checks.commands.check_cmd import JSON_VERSION
+
+    assert doc["version"] == JSON_VERSION and doc["ok"] is True
+    assert doc["provenance"]["options"]["program"] == str(PREFIX)
     assert [r["n"] for r in doc["results"]] == [2, 5]
+    assert all(r["category"] == "schedule" and r["claim"] for r in doc["results"])
     assert {r["construction"] for r in doc["results"]} == {"pram-apmdm"}
 
 

@@ -80,6 +80,7 @@ def lookup(targets: dict[str, TraceTarget], name: str, model: str | None) -> tup
 
 
 def run(args: argparse.Namespace) -> int:
+    from apmdm.machines.provenance import provenance
     from apmdm.machines.trace import record_trace, write_trace
 
     targets = trace_targets()
@@ -90,8 +91,15 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidArgumentError("give the trace file with -o FILE")
     _check_file_options(args)
     built, name, where = _build(args, targets)
+    options = {"target": args.target, "model": args.model, "n": args.n, "input": args.input,
+               "variant": args.variant}
+    for key in ("processors", "max_steps", "declared_T", "declared_S", "instance", "source",
+                "sink"):
+        if getattr(args, key) is not None:
+            options[key] = getattr(args, key)
     trace = record_trace(built.process, built.canvas, built.limits, built.construction,
-                         built.parameters, built.vocabulary, built.schema)
+                         built.parameters, built.vocabulary, built.schema,
+                         provenance(args.seed, options))
     answer = built.answer(trace.final) if built.answer else None
     if answer is not None:
         trace = with_answer(trace, answer)
