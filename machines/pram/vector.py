@@ -60,8 +60,16 @@ from apmdm.machines.pram.isa import MAX_IMMEDIATE, Op
 VECTOR_FROM = 16  # runs with fewer processors use the scalar loop throughout
 SCALAR_BELOW = 8  # hand over to the scalar loop once fewer processors are running
 
-_COMPARE = {Op.LT: np.less, Op.LE: np.less_equal, Op.EQ: np.equal, Op.NE: np.not_equal}
-_ARITH = {
+
+def _compare(ufunc):
+    def compare(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return ufunc(x, y).view(np.int8).astype(np.int64)
+
+    return compare
+
+
+# binary operations without a failure of their own; _CHECKED ones can leave the value range
+_ALU_OPS = {
     Op.ADD: np.add,
     Op.SUB: np.subtract,
     Op.MUL: np.multiply,
@@ -70,7 +78,12 @@ _ARITH = {
     Op.XOR: np.bitwise_xor,
     Op.MIN: np.minimum,
     Op.MAX: np.maximum,
+    Op.LT: _compare(np.less),
+    Op.LE: _compare(np.less_equal),
+    Op.EQ: _compare(np.equal),
+    Op.NE: _compare(np.not_equal),
 }
+_CHECKED = frozenset({Op.ADD, Op.SUB, Op.MUL, Op.AND, Op.OR, Op.XOR})
 
 
 def int64_safe(limits: PRAMLimits) -> bool:
@@ -94,8 +107,14 @@ class _Engine:
         self.n, self.p = len(vals), p
         self.limits = pram.limits
         self.regs = np.zeros((prog.num_registers, p), dtype=np.int64)
-        self.pcs = np.zeros(p, dtype=np.int64)
-        self.active = np.arange(p, dtype=np.int64)
+        self.all = np.arange(p, dtype=np.int64)
+        # the running processors, grouped by program counter: (pc, ids, ids are all p)
+        self.groups: list[tuple[int, np.ndarray, bool]] = [(0, self.all, True)]
+        self.running = p
+        bound = self.limits.max_abs_value
+        # every register value lies in -bound..bound when p and n do (module docstring), and
+        # then min, max, div, mod, shr and comparisons need no value check
+        self.bounded = max(p, self.n) <= bound and bound >= 1
         cap = max(16, self.n)
         self.mem = np.zeros(cap, dtype=np.int64)
         self.mem[: self.n] = vals
@@ -121,16 +140,17 @@ class _Engine:
             setattr(self, name, grown)
 
     def _addresses(self, base: np.ndarray, imm: int) -> np.ndarray:
-        addr = base + imm
-        if addr.size and (int(addr.min()) < 0 or int(addr.max()) > self.limits.max_address):
+        addr = base + imm if imm else base
+        top = int(addr.max())
+        if int(addr.min()) < 0 or top > self.limits.max_address:
             raise _HandOver
-        if addr.size:
-            self._ensure(int(addr.max()))
+        self._ensure(top)
+        self.top = max(self.top, top)
         return addr
 
     def _has_duplicates(self, addr: np.ndarray) -> bool:
         k = addr.size
-        if k < 2:
+        if k < 2 or (addr[1:] > addr[:-1]).all():  # strictly increasing: distinct
             return False
         ids = np.arange(k, dtype=np.int64)
         self.stamp[addr] = ids
@@ -140,102 +160,125 @@ class _Engine:
 
     # -- one step ----------------------------------------------------------------------------
 
-    def _groups(self) -> list[tuple[int, np.ndarray, bool]]:
-        """(pc, processors in increasing id, whether they are all p processors) per group."""
-        active = self.active
-        apc = self.pcs[active]
-        first = int(apc[0])
-        if apc.size == 1 or not (apc != first).any():
-            return [(first, active, active.size == self.p)]
-        order = np.argsort(apc, kind="stable")
-        spc, sact = apc[order], active[order]
-        cuts = np.flatnonzero(spc[1:] != spc[:-1]) + 1
-        bounds = [0, *cuts.tolist(), spc.size]
-        return [(int(spc[b0]), sact[b0:b1], False) for b0, b1 in zip(bounds, bounds[1:])]
+    def _regroup(self, pieces: list[tuple[int, np.ndarray]]) -> None:
+        """The next step's groups from (next pc, ids) pieces; pieces with one pc merge."""
+        by_pc: dict[int, list[np.ndarray]] = {}
+        for pc, ids in pieces:
+            if pc < self.end and ids.size:
+                by_pc.setdefault(pc, []).append(ids)
+        groups = []
+        running = 0
+        for pc, parts in by_pc.items():
+            size = sum(part.size for part in parts)
+            full = size == self.p
+            if full:
+                ids = self.all
+            elif len(parts) == 1:
+                ids = parts[0]
+            else:  # sorted runs: the stable sort merges them in linear time
+                ids = np.sort(np.concatenate(parts), kind="stable")
+            groups.append((pc, ids, full))
+            running += size
+        self.groups, self.running = groups, running
 
     def _value_ok(self, v: np.ndarray) -> np.ndarray:
-        if v.size and int(np.abs(v).max()) > self.limits.max_abs_value:
+        bound = self.limits.max_abs_value
+        if v.size and (v.max() > bound or v.min() < -bound):
             raise _HandOver
         return v
 
     def step_once(self) -> None:
         """Execute one step, or raise :class:`_HandOver` leaving the state untouched."""
         regs, code, p = self.regs, self.code, self.p
+        self.top = -1
         reads: list[np.ndarray] = []
         writes: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (addr, value, pid)
-        set_regs: list[tuple[int, object, np.ndarray]] = []
-        set_pcs: list[tuple[object, object]] = []
-        for pc, idx, full in self._groups():
+        set_regs: list[tuple[int, object, object]] = []
+        pieces: list[tuple[int, np.ndarray]] = []
+        for pc, idx, full in self.groups:
             sel = slice(None) if full else idx
             op, a = code[pc]
-            nxt: object = pc + 1
-            if op is Op.HALT:
-                nxt = self.end
-            elif op is Op.LOAD:
+            nxt = pc + 1
+            if op is Op.LOAD:
                 addr = self._addresses(regs[a[1]][sel], a[2])
                 reads.append(addr)
                 set_regs.append((a[0], sel, self.mem[addr]))
             elif op is Op.STORE:
                 addr = self._addresses(regs[a[0]][sel], a[1])
                 writes.append((addr, regs[a[2]][sel], idx))
+            elif op in _ALU_OPS:
+                x, y = regs[a[1]][sel], regs[a[2]][sel]
+                v = _ALU_OPS[op](x, y)
+                if op in _CHECKED or not self.bounded:
+                    self._value_ok(v)
+                set_regs.append((a[0], sel, v))
+            elif op is Op.JZ or op is Op.JNZ:
+                zero = regs[a[0]][sel] == 0
+                taken = zero if op is Op.JZ else ~zero
+                if taken.all():
+                    nxt = a[1]
+                elif taken.any():
+                    pieces.append((a[1], idx[taken]))
+                    idx = idx[~taken]
+            elif op is Op.MOV:
+                if a[0] != a[1]:  # ``mov r, r`` (the library's padding no-op) changes nothing
+                    set_regs.append((a[0], sel, regs[a[1]][sel]))
+            elif op is Op.ADDI:
+                set_regs.append((a[0], sel, self._value_ok(regs[a[1]][sel] + a[2])))
             elif op is Op.CONST:
                 if abs(a[1]) > self.limits.max_abs_value:
                     raise _HandOver
-                set_regs.append((a[0], sel, np.full(idx.size, a[1], dtype=np.int64)))
-            elif op is Op.MOV:
-                set_regs.append((a[0], sel, regs[a[1]][sel]))
-            elif op is Op.ADDI:
-                set_regs.append((a[0], sel, self._value_ok(regs[a[1]][sel] + a[2])))
+                set_regs.append((a[0], sel, a[1]))
+            elif op is Op.JMP:
+                nxt = a[0]
+            elif op is Op.HALT:
+                nxt = self.end
             elif op is Op.PID:
                 set_regs.append((a[0], sel, idx))
             elif op is Op.NPROC:
-                set_regs.append((a[0], sel, np.full(idx.size, p, dtype=np.int64)))
+                set_regs.append((a[0], sel, p))
             elif op is Op.NIN:
-                set_regs.append((a[0], sel, np.full(idx.size, self.n, dtype=np.int64)))
-            elif op is Op.JMP:
-                nxt = a[0]
-            elif op in (Op.JZ, Op.JNZ):
-                zero = regs[a[0]][sel] == 0
-                nxt = np.where(zero if op is Op.JZ else ~zero, a[1], pc + 1)
+                set_regs.append((a[0], sel, self.n))
             else:
-                v = self._alu(op, regs[a[1]][sel], regs[a[2]][sel])
-                set_regs.append((a[0], sel, self._value_ok(v)))
-            set_pcs.append((sel, nxt))
+                set_regs.append((a[0], sel, self._alu(op, regs[a[1]][sel], regs[a[2]][sel])))
+            pieces.append((nxt, idx))
         read_addr = _concat(reads)
-        if read_addr.size and self.pram.variant is Variant.EREW and self._has_duplicates(
-            read_addr
-        ):
+        if len(reads) and self.pram.variant is Variant.EREW and self._has_duplicates(read_addr):
             raise _HandOver
         w_addr, w_val = self._resolve(writes)
-        # the step is legal: commit it (memory first: a stored value may be a register view)
+        # the step is legal: commit it; addresses and stored values may be views of registers,
+        # so the registers change last
+        if self.top >= 0:
+            for addr in reads:
+                self.touched[addr] = True
+            for w in writes:
+                self.touched[w[0]] = True
+            self.span = max(self.span, self.top + 1)
         if w_addr.size:
             self.mem[w_addr] = w_val
         for rd, sel, v in set_regs:
             regs[rd][sel] = v
-        for sel, nxt in set_pcs:
-            self.pcs[sel] = nxt
-        for addr in (read_addr, _concat([w[0] for w in writes])):
-            if addr.size:
-                self.touched[addr] = True
-                self.span = max(self.span, int(addr.max()) + 1)
+        if len(pieces) == 1 and pieces[0][0] < self.end:
+            nxt, idx = pieces[0]
+            self.groups = [(nxt, idx, self.groups[0][2])]
+        else:
+            self._regroup(pieces)
 
     def _alu(self, op: Op, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        if op in _ARITH:
-            return _ARITH[op](x, y)
-        if op in _COMPARE:
-            return _COMPARE[op](x, y).astype(np.int64)
-        if op in (Op.DIV, Op.MOD):
+        """div, mod, shl, shr: hand over on /0, a bad shift or a value beyond the limit."""
+        if op is Op.DIV or op is Op.MOD:
             if (y == 0).any():
                 raise _HandOver
-            return np.floor_divide(x, y) if op is Op.DIV else np.remainder(x, y)
-        # SHL / SHR
-        if y.size and (int(y.min()) < 0 or int(y.max()) > 62):
+            v = np.floor_divide(x, y) if op is Op.DIV else np.remainder(x, y)
+            return v if self.bounded else self._value_ok(v)
+        if int(y.min()) < 0 or int(y.max()) > 62:
             raise _HandOver
         if op is Op.SHR:
-            return np.right_shift(x, y)
+            v = np.right_shift(x, y)
+            return v if self.bounded else self._value_ok(v)
         if (np.abs(x) > np.right_shift(np.int64(self.limits.max_abs_value), y)).any():
             raise _HandOver
-        return np.left_shift(x, y)
+        return self._value_ok(np.left_shift(x, y))
 
     def _resolve(
         self, writes: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -270,14 +313,20 @@ class _Engine:
         nz = np.flatnonzero(self.mem)
         return ScalarState(
             regs=self.regs.T.tolist(),
-            pcs=self.pcs.tolist(),
-            active=self.active.tolist(),
+            pcs=self._pcs().tolist(),
+            active=np.sort(_concat([g[1] for g in self.groups])).tolist(),
             memory=dict(zip(nz.tolist(), self.mem[nz].tolist())),
             touched=set(np.flatnonzero(self.touched).tolist()),
             span=self.span,
             work=self.work,
             step=self.step,
         )
+
+    def _pcs(self) -> np.ndarray:
+        pcs = np.full(self.p, self.end, dtype=np.int64)
+        for pc, ids, _ in self.groups:
+            pcs[ids] = pc
+        return pcs
 
     def result(self) -> PRAMResult:
         prog = self.pram.program
@@ -317,17 +366,17 @@ def run_vectorised(
     eng = _Engine(pram, vals, p)
     limit = pram.limits
     name = pram.program.name
-    while eng.active.size:
-        if eng.active.size < SCALAR_BELOW and not force:
+    while eng.groups:
+        if eng.running < SCALAR_BELOW and not force:
             return _finish_scalar(pram, eng, n, p)
         step, work = eng.step, eng.work
         eng.step += 1
         if eng.step > limit.max_steps:
             raise StepLimitExceeded(
                 f"{name}: PRAM did not halt within {limit.max_steps} steps "
-                f"({eng.active.size} processors still running)"
+                f"({eng.running} processors still running)"
             )
-        eng.work += int(eng.active.size)
+        eng.work += eng.running
         if eng.work > limit.max_work:
             raise SizeLimitExceeded(f"{name}: work exceeds {limit.max_work} at step {eng.step}")
         try:
@@ -335,7 +384,6 @@ def run_vectorised(
         except _HandOver:
             eng.step, eng.work = step, work
             return _finish_scalar(pram, eng, n, p)
-        eng.active = eng.active[eng.pcs[eng.active] < eng.end]
     return eng.result()
 
 
