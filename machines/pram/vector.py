@@ -45,7 +45,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
 from apmdm.machines.errors import SizeLimitExceeded, StepLimitExceeded
 from apmdm.machines.pram.interpreter import (
     PRAM,
@@ -57,6 +56,8 @@ from apmdm.machines.pram.interpreter import (
 )
 from apmdm.machines.pram.isa import MAX_IMMEDIATE, Op
 
+FULL, DENSE, SPARSE = 0, 1, 2  # how a group holds its processors: all, a mask, sorted ids
+DENSE_FROM = 1 / 8  # a group of at least this fraction of all processors is held as a mask
 VECTOR_FROM = 16  # runs with fewer processors use the scalar loop throughout
 SCALAR_BELOW = 8  # hand over to the scalar loop once fewer processors are running
 
@@ -109,7 +110,7 @@ class _Engine:
         self.regs = np.zeros((prog.num_registers, p), dtype=np.int64)
         self.all = np.arange(p, dtype=np.int64)
         # the running processors, grouped by program counter: (pc, ids, ids are all p)
-        self.groups: list[tuple[int, np.ndarray, bool]] = [(0, self.all, True)]
+        self.groups: list[tuple[int, int, np.ndarray]] = [(0, FULL, self.all)]
         self.running = p
         bound = self.limits.max_abs_value
         # every register value lies in -bound..bound when p and n do (module docstring), and
@@ -160,88 +161,141 @@ class _Engine:
 
     # -- one step ----------------------------------------------------------------------------
 
-    def _regroup(self, pieces: list[tuple[int, np.ndarray]]) -> None:
-        """The next step's groups from (next pc, ids) pieces; pieces with one pc merge."""
-        by_pc: dict[int, list[np.ndarray]] = {}
-        for pc, ids in pieces:
-            if pc < self.end and ids.size:
-                by_pc.setdefault(pc, []).append(ids)
+    def _regroup(self, pieces: list[tuple[int, int, np.ndarray]]) -> None:
+        """The next step's groups from (next pc, kind, ids or mask) pieces; one group per pc,
+        stored as FULL, DENSE (a mask, when at least DENSE_FROM of all processors) or SPARSE
+        (sorted ids)."""
+        by_pc: dict[int, list[tuple[int, np.ndarray]]] = {}
+        for pc, kind, data in pieces:
+            if pc < self.end:
+                by_pc.setdefault(pc, []).append((kind, data))
         groups = []
         running = 0
         for pc, parts in by_pc.items():
-            size = sum(part.size for part in parts)
-            full = size == self.p
-            if full:
-                ids = self.all
-            elif len(parts) == 1:
-                ids = parts[0]
-            else:  # sorted runs: the stable sort merges them in linear time
-                ids = np.sort(np.concatenate(parts), kind="stable")
-            groups.append((pc, ids, full))
+            if len(parts) == 1 and parts[0][0] == SPARSE:
+                ids = parts[0][1]
+                if ids.size:
+                    groups.append((pc, SPARSE, ids))
+                    running += ids.size
+                continue
+            mask = np.zeros(self.p, dtype=bool)
+            for kind, data in parts:
+                if kind == SPARSE:
+                    mask[data] = True
+                elif kind == FULL:
+                    mask[:] = True
+                else:
+                    mask |= data
+            size = int(np.count_nonzero(mask))
+            if size == self.p:
+                groups.append((pc, FULL, self.all))
+            elif size >= DENSE_FROM * self.p:
+                groups.append((pc, DENSE, mask))
+            elif size:
+                groups.append((pc, SPARSE, np.flatnonzero(mask)))
             running += size
         self.groups, self.running = groups, running
 
-    def _value_ok(self, v: np.ndarray) -> np.ndarray:
+    def _ids(self, kind: int, data: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(data) if kind == DENSE else data
+
+    def _value_ok(self, v: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """``v`` if every lane (of ``mask``, when given) is within the value limit."""
         bound = self.limits.max_abs_value
         if v.size and (v.max() > bound or v.min() < -bound):
-            raise _HandOver
+            lanes = v if mask is None else v[mask]
+            if lanes.size and (lanes.max() > bound or lanes.min() < -bound):
+                raise _HandOver
         return v
 
     def step_once(self) -> None:
-        """Execute one step, or raise :class:`_HandOver` leaving the state untouched."""
+        """Execute one step, or raise :class:`_HandOver` leaving the state untouched.
+
+        A FULL group reads registers as whole rows; a DENSE group computes on whole rows too
+        and writes through its mask (addresses, stores, loads and the rare div/mod/shift
+        operands are compressed to its lanes first); a SPARSE group gathers its lanes."""
         regs, code, p = self.regs, self.code, self.p
         self.top = -1
         reads: list[np.ndarray] = []
-        writes: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (addr, value, pid)
-        set_regs: list[tuple[int, object, object]] = []
-        pieces: list[tuple[int, np.ndarray]] = []
-        for pc, idx, full in self.groups:
-            sel = slice(None) if full else idx
+        writes: list[tuple[np.ndarray, np.ndarray, int, np.ndarray]] = []
+        set_regs: list[tuple[int, object, object, bool]] = []  # (rd, sel, value, via mask)
+        pieces: list[tuple[int, int, np.ndarray]] = []
+        for pc, kind, data in self.groups:
             op, a = code[pc]
             nxt = pc + 1
+            if kind == FULL:
+                sel, mask, lanes = slice(None), None, None
+            elif kind == DENSE:
+                sel, mask, lanes = data, data, data
+            else:
+                sel, mask, lanes = data, None, None
+            if kind == SPARSE:
+                def row(r: int, ids=data) -> np.ndarray:
+                    return regs[r][ids]
+            else:
+                def row(r: int) -> np.ndarray:
+                    return regs[r]
             if op is Op.LOAD:
-                addr = self._addresses(regs[a[1]][sel], a[2])
+                base = row(a[1])
+                addr = self._addresses(base if lanes is None else base[lanes], a[2])
                 reads.append(addr)
-                set_regs.append((a[0], sel, self.mem[addr]))
+                set_regs.append((a[0], sel, self.mem[addr], False))
             elif op is Op.STORE:
-                addr = self._addresses(regs[a[0]][sel], a[1])
-                writes.append((addr, regs[a[2]][sel], idx))
+                base, val = row(a[0]), row(a[2])
+                if lanes is not None:
+                    base, val = base[lanes], val[lanes]
+                writes.append((self._addresses(base, a[1]), val, kind, data))
             elif op in _ALU_OPS:
-                x, y = regs[a[1]][sel], regs[a[2]][sel]
-                v = _ALU_OPS[op](x, y)
+                v = _ALU_OPS[op](row(a[1]), row(a[2]))
                 if op in _CHECKED or not self.bounded:
-                    self._value_ok(v)
-                set_regs.append((a[0], sel, v))
+                    self._value_ok(v, mask)
+                set_regs.append((a[0], sel, v, mask is not None))
             elif op is Op.JZ or op is Op.JNZ:
-                zero = regs[a[0]][sel] == 0
+                zero = row(a[0]) == 0
                 taken = zero if op is Op.JZ else ~zero
-                if taken.all():
+                if mask is not None:
+                    taken &= mask
+                    rest = mask & ~taken
+                else:
+                    rest = ~taken
+                if not taken.any():
+                    pass
+                elif not rest.any():
                     nxt = a[1]
-                elif taken.any():
-                    pieces.append((a[1], idx[taken]))
-                    idx = idx[~taken]
+                else:
+                    if kind == SPARSE:
+                        pieces.append((a[1], SPARSE, data[taken]))
+                        data = data[rest]
+                    else:
+                        pieces.append((a[1], DENSE, taken))
+                        kind, data = DENSE, rest
             elif op is Op.MOV:
                 if a[0] != a[1]:  # ``mov r, r`` (the library's padding no-op) changes nothing
-                    set_regs.append((a[0], sel, regs[a[1]][sel]))
+                    set_regs.append((a[0], sel, row(a[1]), mask is not None))
             elif op is Op.ADDI:
-                set_regs.append((a[0], sel, self._value_ok(regs[a[1]][sel] + a[2])))
+                set_regs.append((a[0], sel, self._value_ok(row(a[1]) + a[2], mask),
+                                 mask is not None))
             elif op is Op.CONST:
                 if abs(a[1]) > self.limits.max_abs_value:
                     raise _HandOver
-                set_regs.append((a[0], sel, a[1]))
+                set_regs.append((a[0], sel, a[1], False))
             elif op is Op.JMP:
                 nxt = a[0]
             elif op is Op.HALT:
                 nxt = self.end
             elif op is Op.PID:
-                set_regs.append((a[0], sel, idx))
+                set_regs.append((a[0], sel, data if kind == SPARSE else self.all,
+                                 mask is not None))
             elif op is Op.NPROC:
-                set_regs.append((a[0], sel, p))
+                set_regs.append((a[0], sel, p, False))
             elif op is Op.NIN:
-                set_regs.append((a[0], sel, self.n))
+                set_regs.append((a[0], sel, self.n, False))
             else:
-                set_regs.append((a[0], sel, self._alu(op, regs[a[1]][sel], regs[a[2]][sel])))
-            pieces.append((nxt, idx))
+                x, y = row(a[1]), row(a[2])
+                if lanes is not None:
+                    x, y = x[lanes], y[lanes]
+                set_regs.append((a[0], sel, self._alu(op, x, y), False))
+            pieces.append((nxt, kind, data))
         read_addr = _concat(reads)
         if len(reads) and self.pram.variant is Variant.EREW and self._has_duplicates(read_addr):
             raise _HandOver
@@ -256,11 +310,13 @@ class _Engine:
             self.span = max(self.span, self.top + 1)
         if w_addr.size:
             self.mem[w_addr] = w_val
-        for rd, sel, v in set_regs:
-            regs[rd][sel] = v
-        if len(pieces) == 1 and pieces[0][0] < self.end:
-            nxt, idx = pieces[0]
-            self.groups = [(nxt, idx, self.groups[0][2])]
+        for rd, sel, v, via_mask in set_regs:
+            if via_mask:
+                np.copyto(regs[rd], v, where=sel)
+            else:
+                regs[rd][sel] = v
+        if len(pieces) == 1 and pieces[0][0] < self.end:  # one group, no split: same size
+            self.groups = pieces
         else:
             self._regroup(pieces)
 
@@ -281,7 +337,7 @@ class _Engine:
         return self._value_ok(np.left_shift(x, y))
 
     def _resolve(
-        self, writes: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+        self, writes: list[tuple[np.ndarray, np.ndarray, int, np.ndarray]]
     ) -> tuple[np.ndarray, np.ndarray]:
         """The (address, value) pairs the step applies; hands over on a violation."""
         if not writes:
@@ -293,7 +349,7 @@ class _Engine:
         variant = self.pram.variant
         if variant in (Variant.EREW, Variant.CREW):
             raise _HandOver
-        pid = _concat([w[2] for w in writes])
+        pid = _concat([self._ids(w[2], w[3]) for w in writes])
         order = np.lexsort((pid, addr))  # by address, then processor id
         addr, val = addr[order], val[order]
         same = addr[1:] == addr[:-1]
@@ -314,8 +370,8 @@ class _Engine:
         return ScalarState(
             regs=self.regs.T.tolist(),
             pcs=self._pcs().tolist(),
-            active=np.sort(_concat([g[1] for g in self.groups])).tolist(),
-            memory=dict(zip(nz.tolist(), self.mem[nz].tolist())),
+            active=np.sort(_concat([self._ids(g[1], g[2]) for g in self.groups])).tolist(),
+            memory=dict(zip(nz.tolist(), self.mem[nz].tolist(), strict=True)),
             touched=set(np.flatnonzero(self.touched).tolist()),
             span=self.span,
             work=self.work,
@@ -324,8 +380,8 @@ class _Engine:
 
     def _pcs(self) -> np.ndarray:
         pcs = np.full(self.p, self.end, dtype=np.int64)
-        for pc, ids, _ in self.groups:
-            pcs[ids] = pc
+        for pc, _kind, data in self.groups:
+            pcs[data] = pc
         return pcs
 
     def result(self) -> PRAMResult:
@@ -334,7 +390,7 @@ class _Engine:
         window = self.mem[start : start + length].tolist() if start < self.mem.size else []
         output = tuple(window) + (0,) * (length - len(window))
         nz = np.flatnonzero(self.mem)
-        memory = tuple(zip(nz.tolist(), self.mem[nz].tolist()))
+        memory = tuple(zip(nz.tolist(), self.mem[nz].tolist(), strict=True))
         counters = PRAMCounters(
             self.step, self.p, self.work, self.span, int(np.count_nonzero(self.touched))
         )
