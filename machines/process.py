@@ -27,7 +27,7 @@ from enum import Enum
 from typing import Any
 
 from apmdm.machines.errors import InvalidArgumentError, RestrictionViolation, SizeLimitExceeded
-from apmdm.machines.tokens import MASK, Canvas, is_token
+from apmdm.machines.tokens import MASK, Canvas, all_tokens, is_token
 
 
 class Model(str, Enum):
@@ -59,6 +59,7 @@ class StopReason(str, Enum):
 
 
 _EMPTY: frozenset[int] = frozenset()
+_INT = frozenset({int})
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,10 @@ def mask_positions(canvas: Sequence[Any]) -> list[int]:
 
 
 def _check_positions(name: str, positions: frozenset[int], n: int) -> None:
+    if not positions:
+        return
+    if set(map(type, positions)) <= _INT and min(positions) >= 0 and max(positions) < n:
+        return  # the common case, decided at C speed; otherwise find the first bad one
     for p in positions:
         if isinstance(p, bool) or not isinstance(p, int) or not 0 <= p < n:
             raise InvalidArgumentError(f"{name} position {p!r} outside the canvas of length {n}")
@@ -153,7 +158,7 @@ def _check_tokens_shape(out: StepOutput, n: int) -> None:
         if MASK in toks:
             i = next(j for j, t in enumerate(toks) if t is MASK)
             raise InvalidArgumentError(f"f returned MASK as y_{i}; y is never MASK")
-    elif isinstance(toks, Mapping):
+    elif isinstance(toks, Mapping) and MASK in toks.values():
         bad = [i for i, t in toks.items() if t is MASK]
         if bad:
             raise InvalidArgumentError(f"f returned MASK as y_{min(bad)}; y is never MASK")
@@ -165,15 +170,70 @@ def apply_transition(
     """The transition g (Algorithm 1). Returns the next canvas and what changed.
 
     Raises :class:`InvalidArgumentError` if a control position is outside the canvas or a
-    ``y_i`` that g reads is MASK or not a token.
+    ``y_i`` that g reads is MASK or not a token. Every token g writes is validated here, where
+    it enters the canvas, once; tokens already on the canvas are not re-validated.
+
+    A step without insert and delete bits (every MDM step, most AP-MDM steps) takes a fast
+    path: copy the canvas, write the ``y`` at the unmasked positions (validated together by
+    :func:`machines.tokens.all_tokens`) and MASK at the remasked ones. Anything it cannot
+    decide (a missing or invalid ``y``) goes to :func:`apply_transition_reference`, which
+    raises the error; ``tests/test_process_fast_path.py`` checks the two agree.
     """
     n = len(canvas)
+    _check_output(out, n)
+    if masks is None:
+        masks = mask_positions(canvas)
+    if not out.insert and not out.delete:
+        fast = _apply_in_place(canvas, out, masks)
+        if fast is not None:
+            return fast
+    return _apply_reference(canvas, out, masks)
+
+
+def apply_transition_reference(
+    canvas: Canvas, out: StepOutput, masks: list[int] | None = None
+) -> tuple[Canvas, StepEvents]:
+    """The transition g (Algorithm 1) position by position: the reference for the fast path
+    of :func:`apply_transition` (same result, events and errors)."""
+    _check_output(out, len(canvas))
+    return _apply_reference(canvas, out, mask_positions(canvas) if masks is None else masks)
+
+
+def _check_output(out: StepOutput, n: int) -> None:
     _check_positions("remask", out.remask, n)
     _check_positions("insert", out.insert, n)
     _check_positions("delete", out.delete, n)
     _check_tokens_shape(out, n)
-    if masks is None:
-        masks = mask_positions(canvas)
+
+
+def _apply_in_place(
+    canvas: Canvas, out: StepOutput, masks: list[int]
+) -> tuple[Canvas, StepEvents] | None:
+    """g for a step without insert/delete bits, or None if some ``y`` it reads is missing or
+    not a token (the reference path then raises the exact error)."""
+    remask, tokens = out.remask, out.tokens
+    fill = sorted(set(masks).difference(remask))
+    try:
+        ys = [tokens[i] for i in fill]
+    except (KeyError, IndexError):
+        return None
+    if not all_tokens(ys):
+        return None
+    result = list(canvas)
+    for i, y in zip(fill, ys, strict=True):
+        result[i] = y
+    remasked = []
+    for i in sorted(remask):
+        if canvas[i] is not MASK:
+            remasked.append(i)
+        result[i] = MASK
+    return tuple(result), StepEvents(tuple(fill), tuple(remasked), (), ())
+
+
+def _apply_reference(
+    canvas: Canvas, out: StepOutput, masks: list[int]
+) -> tuple[Canvas, StepEvents]:
+    n = len(canvas)
     remask, insert, delete = out.remask, out.insert, out.delete
     special = sorted(set(masks).union(remask, insert, delete))
     result: list[Any] = []
