@@ -47,7 +47,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from apmdm.constructions.efasp import compile_program
 from apmdm.constructions.efasp.programs import EXAMPLES, random_canvas
 from apmdm.machines.errors import ApmdmError
@@ -121,8 +120,8 @@ def _half_way(process: Any, canvas: tuple, limits: Any) -> tuple:
 
 
 def _thm1(n: int) -> Bench:
-    from apmdm.constructions.pram.mdm import PramToMDM
     from apmdm.constructions.pram.compiled.mdm import compile_mdm_efasp
+    from apmdm.constructions.pram.mdm import PramToMDM
     from apmdm.machines.pram.library import get_program
     lib = get_program(THM_PROGRAM)
 

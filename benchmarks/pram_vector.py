@@ -29,9 +29,9 @@ import argparse  # noqa: E402
 import random  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
+from functools import partial  # noqa: E402
 
 import numpy as np  # noqa: E402
-
 from apmdm.machines.pram import PRAM  # noqa: E402
 from apmdm.machines.pram.library import LIBRARY  # noqa: E402
 
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: WRONG OUTPUT (engine or reference disagrees with the oracle)")
             failures += 1
             continue
-        t_vec, t_ref = best_of(args.rounds, lambda: machine.run(inputs), lambda: reference(inputs))
+        t_vec, t_ref = best_of(args.rounds, partial(machine.run, inputs), partial(reference, inputs))
         ratio = t_vec / t_ref
         ok = ratio <= TARGET
         failures += not ok
@@ -161,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: the engines DISAGREE")
             failures += 1
             continue
-        t_scalar, t_vec = best_of(1, lambda: machine.run_scalar(inputs),
-                                  lambda: machine.run(inputs))
+        t_scalar, t_vec = best_of(1, partial(machine.run_scalar, inputs),
+                                  partial(machine.run, inputs))
         print(f"{name:22s} {args.scalar_n:6d} {t_scalar:10.3f} {t_vec:13.4f} "
               f"{t_scalar / t_vec:9.0f}x")
     return 1 if failures else 0

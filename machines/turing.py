@@ -375,16 +375,13 @@ class TuringMachine:
         tape = [sym[s] for s in word] or [blank]
         max_steps, max_space = limits.max_steps, limits.max_space
         q = base[self.initial_state]
-        pos = lo = hi = left = steps = 0  # pos, lo, hi are tape indices; cell = index - left
-        while True:
+        pos = lo = hi = left = 0  # pos, lo, hi are tape indices; cell = index - left
+        steps = 0
+        for done in range(max_steps):  # ``done`` steps made before this iteration
             r = table[q + tape[pos]]
             if r is None:
+                steps = done
                 break
-            if steps >= max_steps:
-                raise StepLimitExceeded(
-                    f"Turing machine {self.name or '<unnamed>'} did not halt within "
-                    f"{max_steps} steps (state {states[q // k]!r}, head at cell {pos - left})")
-            steps += 1
             q, tape[pos], move = r
             if move:
                 pos += move
@@ -406,7 +403,13 @@ class TuringMachine:
                 if hi - lo + 1 > max_space:
                     raise SizeLimitExceeded(
                         f"Turing machine {self.name or '<unnamed>'} visited more than "
-                        f"{max_space} cells at step {steps}")
+                        f"{max_space} cells at step {done + 1}")
+        else:  # max_steps steps made: one more rule would exceed the limit
+            steps = max_steps
+            if table[q + tape[pos]] is not None:
+                raise StepLimitExceeded(
+                    f"Turing machine {self.name or '<unnamed>'} did not halt within "
+                    f"{max_steps} steps (state {states[q // k]!r}, head at cell {pos - left})")
         return (states[q // k], pos - left, [symbols[a] for a in tape], lo - left, hi - left,
                 steps)
 

@@ -44,7 +44,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
 from apmdm.machines.errors import InvalidArgumentError
 from apmdm.machines.transformer.spec import Head, TransformerSpec
 
