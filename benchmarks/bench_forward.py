@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from apmdm.constructions.efasp import compile_program
 from apmdm.constructions.efasp.programs import EXAMPLES, random_canvas
 from apmdm.machines.errors import ApmdmError

@@ -145,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: WRONG OUTPUT (engine or reference disagrees with the oracle)")
             failures += 1
             continue
-        t_vec, t_ref = best_of(args.rounds, partial(machine.run, inputs), partial(reference, inputs))
+        t_vec, t_ref = best_of(args.rounds, partial(machine.run, inputs),
+                               partial(reference, inputs))
         ratio = t_vec / t_ref
         ok = ratio <= TARGET
         failures += not ok

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from apmdm.machines.errors import InvalidArgumentError, SizeLimitExceeded
 from apmdm.machines.tokens import MASK
 

@@ -22,6 +22,7 @@ import zipfile
 from typing import Any
 
 import numpy as np
+
 from apmdm.machines.errors import ApmdmError, MalformedModelFileError
 from apmdm.machines.jsonl import write_chunks_atomic
 from apmdm.machines.tokens import token_from_json, token_to_json

@@ -72,6 +72,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
+
 from apmdm.machines.errors import InvalidArgumentError, PrecisionError
 from apmdm.machines.transformer.embedding import position_feature_matrix, token_feature_matrix
 from apmdm.machines.transformer.spec import EXACT_LIMIT, MLP, Head, TransformerSpec

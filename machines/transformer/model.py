@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from apmdm.machines.errors import InvalidArgumentError, PrecisionError
 from apmdm.machines.process import NextStep, StepOutput
 from apmdm.machines.transformer.embedding import TokenCodec

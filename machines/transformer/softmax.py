@@ -44,6 +44,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
 from apmdm.machines.errors import InvalidArgumentError
 from apmdm.machines.transformer.spec import Head, TransformerSpec
 

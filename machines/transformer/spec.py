@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from apmdm.machines.errors import InvalidArgumentError
 
 EXACT_LIMIT = float(2 ** 53)

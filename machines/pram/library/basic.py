@@ -15,6 +15,7 @@ from functools import reduce as fold
 from operator import xor
 
 import numpy as np
+
 from apmdm.machines.pram.isa import Op, Program, ProgramBuilder
 from apmdm.machines.pram.library import kit
 

@@ -33,6 +33,7 @@ import random
 from collections.abc import Sequence
 
 import networkx as nx
+
 from apmdm.machines.pram.library import kit
 
 

@@ -23,6 +23,7 @@ import random
 from collections.abc import Sequence
 
 import numpy as np
+
 from apmdm.machines.pram.library import kit
 
 PROCESSORS = "2^(3*(clog2(n-1)/2))"
