@@ -21,9 +21,11 @@ the step; positions are re-encoded from 0 after every step.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from itertools import repeat
 from typing import Any
 
 from apmdm.machines.errors import InvalidArgumentError, RestrictionViolation, SizeLimitExceeded
@@ -179,15 +181,28 @@ def apply_transition(
     decide (a missing or invalid ``y``) goes to :func:`apply_transition_reference`, which
     raises the error; ``tests/test_process_fast_path.py`` checks the two agree.
     """
-    n = len(canvas)
-    _check_output(out, n)
     if masks is None:
         masks = mask_positions(canvas)
     if not out.insert and not out.delete:
         fast = _apply_in_place(canvas, out, masks)
         if fast is not None:
-            return fast
+            return fast[0], fast[1]
+    _check_output(out, len(canvas))
     return _apply_reference(canvas, out, masks)
+
+
+def transition_with_masks(
+    canvas: Canvas, out: StepOutput, masks: list[int]
+) -> tuple[Canvas, StepEvents, list[int]]:
+    """:func:`apply_transition` plus the MASK positions of the next canvas (the run loop's
+    form). After a step without insert and delete bits the positions are unchanged and the
+    masks are exactly the remasked positions (every other mask was filled), so no scan."""
+    if not out.insert and not out.delete:
+        fast = _apply_in_place(canvas, out, masks)
+        if fast is not None:
+            return fast
+    nxt, events = apply_transition(canvas, out, masks)
+    return nxt, events, mask_positions(nxt)
 
 
 def apply_transition_reference(
@@ -208,26 +223,38 @@ def _check_output(out: StepOutput, n: int) -> None:
 
 def _apply_in_place(
     canvas: Canvas, out: StepOutput, masks: list[int]
-) -> tuple[Canvas, StepEvents] | None:
-    """g for a step without insert/delete bits, or None if some ``y`` it reads is missing or
-    not a token (the reference path then raises the exact error)."""
+) -> tuple[Canvas, StepEvents, list[int]] | None:
+    """g for a step without insert/delete bits, with the next canvas's MASK positions (the
+    remasked ones), or None whenever the reference could raise: a remask position that is not
+    an int inside the canvas, a ``y`` sequence of the wrong length or holding MASK, a MASK
+    anywhere in a ``y`` mapping, a ``y`` g reads that is missing or not a token. The caller
+    then runs the reference path, which raises the exact error."""
+    n = len(canvas)
     remask, tokens = out.remask, out.tokens
+    try:
+        order = sorted(remask)
+    except TypeError:
+        return None
+    if order and not (set(map(type, order)) <= _INT and order[0] >= 0 and order[-1] < n):
+        return None
+    if isinstance(tokens, (list, tuple)) and (len(tokens) != n or MASK in tokens):
+        return None
     fill = sorted(set(masks).difference(remask))
     try:
-        ys = [tokens[i] for i in fill]
-    except (KeyError, IndexError):
+        ys = list(map(tokens.__getitem__, fill))
+    except (KeyError, IndexError, TypeError):
+        return None
+    # a mapping with exactly the keys read holds MASK only among ys, which all_tokens rejects
+    if isinstance(tokens, Mapping) and len(tokens) != len(fill) and MASK in tokens.values():
         return None
     if not all_tokens(ys):
         return None
     result = list(canvas)
-    for i, y in zip(fill, ys, strict=True):
-        result[i] = y
-    remasked = []
-    for i in sorted(remask):
-        if canvas[i] is not MASK:
-            remasked.append(i)
-        result[i] = MASK
-    return tuple(result), StepEvents(tuple(fill), tuple(remasked), (), ())
+    store = result.__setitem__
+    deque(map(store, fill, ys), maxlen=0)  # result[i] = y for every filled i, at C speed
+    remasked = [i for i in order if canvas[i] is not MASK]
+    deque(map(store, order, repeat(MASK, len(order))), maxlen=0)
+    return tuple(result), StepEvents(tuple(fill), tuple(remasked), (), ()), order
 
 
 def _apply_reference(
@@ -496,14 +523,14 @@ class GenerationProcess:
                     f"not StepOutput, at step {step}"
                 )
             check_restriction(model, canvas, out, masks, step, self.eos)
-            nxt, ev = apply_transition(canvas, out, masks)
+            nxt, ev, next_masks = transition_with_masks(canvas, out, masks)
             if len(nxt) > limits.max_context:
                 raise SizeLimitExceeded(
                     f"{model.value}: context {len(nxt)} exceeds max_context {limits.max_context} "
                     f"at step {step}"
                 )
             counter.add(ev, len(nxt))
-            masks = mask_positions(nxt)
+            masks = next_masks
             stop, cycle_start = self._stop_reason(
                 out, canvas, nxt, ev, masks, checkpoint, checkpoint_step
             )

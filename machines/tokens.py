@@ -67,6 +67,8 @@ def all_tokens(values: Sequence[Any]) -> bool:
         return True
     if kinds <= _PLAIN_OR_TUPLE:
         wide = values if kinds == {tuple} else [v for v in values if type(v) is tuple]
+        if set(map(type, chain.from_iterable(wide))) <= _PLAIN:  # flat wide tokens
+            return True
         return all_tokens(list(chain.from_iterable(wide)))
     return all(is_token(v) for v in values)
 
