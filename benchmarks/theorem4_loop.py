@@ -7,8 +7,8 @@ same process:
    then ``GenerationProcess.run`` replays them (so f costs nothing) with the current g and with
    the g loop as it was before issue 14, rebuilt here from the reference functions
    (:func:`apply_transition_reference`, position by position, validating every written token
-   with the recursive ``is_token`` and every control position in Python, then scanning the new
-   canvas for its masks). Positions per second
+   with the recursive ``is_token``, every control position and every mapped ``y`` in Python,
+   then scanning the new canvas for its masks). Positions per second
    = canvas positions processed / CPU time. Target: >= 5x.
 2. **commit step** at ``--commit-n`` (default 2000): one commit of the reference f, grouped by
    address (now) against the former scan of all slots for every masked cell.
@@ -31,6 +31,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import random  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Mapping  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 
 from apmdm.constructions.pram.apmdm import PramToAPMDM, compile_apmdm  # noqa: E402
@@ -61,18 +62,34 @@ def _old_check_positions(name, positions, n) -> None:
             raise InvalidArgumentError(f"{name} position {p!r} outside the canvas of length {n}")
 
 
+def _old_check_tokens_shape(out, n) -> None:
+    toks = out.tokens
+    if isinstance(toks, (list, tuple)):
+        if len(toks) != n:
+            raise InvalidArgumentError(f"f returned {len(toks)} tokens for a canvas of length {n}")
+        if MASK in toks:
+            i = next(j for j, t in enumerate(toks) if t is MASK)
+            raise InvalidArgumentError(f"f returned MASK as y_{i}; y is never MASK")
+    elif isinstance(toks, Mapping):
+        bad = [i for i, t in toks.items() if t is MASK]
+        if bad:
+            raise InvalidArgumentError(f"f returned MASK as y_{min(bad)}; y is never MASK")
+
+
 @contextmanager
 def former_g():
     """The g loop before issue 14: the position-by-position transition with the recursive
     token check and Python position checks (restored on exit)."""
-    saved = (process.transition_with_masks, process.is_token, process._check_positions)
-    process.transition_with_masks = _old_transition
-    process.is_token = _old_is_token
-    process._check_positions = _old_check_positions
+    names = ("transition_with_masks", "is_token", "_check_positions", "_check_tokens_shape")
+    saved = [getattr(process, name) for name in names]
+    former = (_old_transition, _old_is_token, _old_check_positions, _old_check_tokens_shape)
+    for name, function in zip(names, former, strict=True):
+        setattr(process, name, function)
     try:
         yield
     finally:
-        process.transition_with_masks, process.is_token, process._check_positions = saved
+        for name, function in zip(names, saved, strict=True):
+            setattr(process, name, function)
 
 
 def _old_transition(canvas, out, masks):
