@@ -5,12 +5,15 @@ is the scalar reference loop in :mod:`machines.pram.interpreter`. Both give the 
 counters and errors; ``tests/test_pram_vector.py`` checks that on random programs and on the
 whole program library.
 
-**One step.** The running processors are grouped by program counter (one group when they run
-in lock step). Each group executes its instruction on numpy arrays over its processors:
-registers are a ``(registers, processors)`` int64 array, a ``load`` is a gather from the memory
-array and a ``store`` a pending scatter. Every register and program-counter update of the step
-is deferred until the whole step is known to be legal, so a step that must fail leaves the
-start-of-step state intact.
+**One step.** The running processors are kept in groups by program counter (one group when
+they run in lock step); a group holds all processors, a boolean mask (at least
+:data:`DENSE_FROM` of them) or a sorted id array, and is split by a conditional jump whose
+outcome differs across it and merged with any group that reaches the same counter. Each group
+executes its instruction on numpy arrays over its processors: registers are a
+``(registers, processors)`` int64 array, a ``load`` is a gather from the memory array and a
+``store`` a pending scatter. Every register update of the step is deferred until the whole
+step is known to be legal, so a step that must fail leaves the start-of-step state intact.
+``mov r, r`` (the library's padding no-op) does nothing.
 
 **Access rules.** The step's read and write addresses are checked exactly as the scalar loop
 does: duplicate addresses are found with a stamp array (O(accesses)); when there are none, no
