@@ -117,6 +117,7 @@ class TuringMachine:
     reject_states: frozenset[str] = frozenset()
     name: str = ""
     _table: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
+    _codes_cache: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         for attr in ("states", "input_symbols", "tape_symbols", "accept_states", "reject_states"):
@@ -128,6 +129,7 @@ class TuringMachine:
         self._check_states()
         self._check_rules()
         object.__setattr__(self, "_table", {(r.state, r.read): r for r in self.rules})
+        object.__setattr__(self, "_codes_cache", {})
 
     # --- validation --------------------------------------------------------------------------
 
@@ -315,8 +317,21 @@ class TuringMachine:
                                 hi - lo + 1)
 
     def run(self, word: str | Sequence[str], limits: TMLimits = TMLimits()) -> TMResult:
-        """Run to halting (fast-forwarding :meth:`run_stepwise` without snapshots)."""
+        """Run to halting with the tight loop :meth:`_run_tight` (no per-step snapshots).
+
+        Same steps, tape, space, verdict and errors as fast-forwarding :meth:`run_stepwise`
+        (:meth:`run_reference`); ``tests/test_turing_fast.py`` checks the two against each
+        other."""
+        return self._result(*self._run_tight(self._tape_input(word), limits))
+
+    def run_reference(self, word: str | Sequence[str],
+                      limits: TMLimits = TMLimits()) -> TMResult:
+        """Run to halting by fast-forwarding the stepwise generator (the reference path)."""
         state, head, left, tape, lo, hi, steps = deque(self._execute(word, limits), maxlen=1)[0]
+        return self._result(state, head, tape, lo, hi, steps)
+
+    def _result(self, state: str, head: int, tape: list[str], lo: int, hi: int,
+                steps: int) -> TMResult:
         if state in self.accept_states:
             halt = "accept"
         elif state in self.reject_states:
@@ -329,6 +344,74 @@ class TuringMachine:
             end -= 1
         return TMResult(halt == "accept", halt, state, tuple(tape[first:end]), head, steps,
                         hi - lo + 1)
+
+    def _codes(self) -> tuple:
+        """Integer coding of the table (built once per machine): symbols and states sorted;
+        ``table[q * k + a]`` is ``(q' * k, a', move)`` or None (no rule, or q halting)."""
+        cached = self._codes_cache.get("codes")
+        if cached is not None:
+            return cached
+        symbols = sorted(self.tape_symbols)
+        states = sorted(self.states)
+        k = len(symbols)
+        sym = {s: i for i, s in enumerate(symbols)}
+        base = {q: i * k for i, q in enumerate(states)}
+        table: list[tuple[int, int, int] | None] = [None] * (len(states) * k)
+        for r in self.rules:
+            table[base[r.state] + sym[r.read]] = (base[r.next_state], sym[r.write],
+                                                  MOVES[r.move])
+        codes = (symbols, states, k, sym, base, table)
+        self._codes_cache["codes"] = codes
+        return codes
+
+    def _run_tight(self, word: list[str], limits: TMLimits) -> tuple:
+        """The run loop without snapshots, on integer-coded states and symbols.
+
+        Returns ``(state, head, tape, lo, hi, steps)`` like :meth:`_execute`'s last tuple,
+        with ``tape`` trimmed so that ``tape[0]`` is cell ``lo`` when the head went left of 0.
+        """
+        symbols, states, k, sym, base, table = self._codes()
+        blank = sym[self.blank]
+        tape = [sym[s] for s in word] or [blank]
+        max_steps, max_space = limits.max_steps, limits.max_space
+        q = base[self.initial_state]
+        pos = lo = hi = left = 0  # pos, lo, hi are tape indices; cell = index - left
+        steps = 0
+        for done in range(max_steps):  # ``done`` steps made before this iteration
+            r = table[q + tape[pos]]
+            if r is None:
+                steps = done
+                break
+            q, tape[pos], move = r
+            if move:
+                pos += move
+                if pos < lo:
+                    lo = pos
+                    if pos < 0:
+                        grow = max(16, len(tape))
+                        tape[:0] = [blank] * grow
+                        left += grow
+                        pos += grow
+                        lo += grow
+                        hi += grow
+                elif pos > hi:
+                    hi = pos
+                    if pos >= len(tape):
+                        tape.extend([blank] * max(16, len(tape)))
+                else:
+                    continue
+                if hi - lo + 1 > max_space:
+                    raise SizeLimitExceeded(
+                        f"Turing machine {self.name or '<unnamed>'} visited more than "
+                        f"{max_space} cells at step {done + 1}")
+        else:  # max_steps steps made: one more rule would exceed the limit
+            steps = max_steps
+            if table[q + tape[pos]] is not None:
+                raise StepLimitExceeded(
+                    f"Turing machine {self.name or '<unnamed>'} did not halt within "
+                    f"{max_steps} steps (state {states[q // k]!r}, head at cell {pos - left})")
+        return (states[q // k], pos - left, [symbols[a] for a in tape], lo - left, hi - left,
+                steps)
 
     def _execute(self, word: str | Sequence[str], limits: TMLimits) -> Iterator[tuple]:
         """The run loop. Yields (state, head, left, tape, lo, hi, steps) sharing the live

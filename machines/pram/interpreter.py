@@ -99,6 +99,20 @@ class PRAMCounters:
     cells_touched: int
 
 
+@dataclass
+class ScalarState:
+    """The mutable state of a run at the start of a step (internal to the run loops)."""
+
+    regs: list[list[int]]
+    pcs: list[int]
+    active: list[int]
+    memory: dict[int, int]
+    touched: set[int]
+    span: int
+    work: int
+    step: int
+
+
 @dataclass(frozen=True)
 class PRAMResult:
     program: str
@@ -155,7 +169,19 @@ class PRAM:
     limits: PRAMLimits = PRAMLimits()
 
     def run(self, inputs: Sequence[int], processors: int | None = None) -> PRAMResult:
-        """Run to completion (fast-forwarding :meth:`run_stepwise`)."""
+        """Run to completion.
+
+        Processors that share a program counter execute as one vectorised numpy step
+        (:mod:`machines.pram.vector`), with the scalar loop as fallback; the result, the
+        counters and every error are those of :meth:`run_scalar`.
+        """
+        from apmdm.machines.pram.vector import run_vectorised
+
+        return run_vectorised(self, inputs, processors)
+
+    def run_scalar(self, inputs: Sequence[int], processors: int | None = None) -> PRAMResult:
+        """Run to completion on the scalar reference loop (fast-forwarding
+        :meth:`run_stepwise`)."""
         state: dict = {}
         for _ in self._steps(inputs, processors, state):
             pass
@@ -199,20 +225,31 @@ class PRAM:
     def _steps(
         self, inputs: Sequence[int], processors: int | None, state: dict
     ) -> Iterator[PRAMStep]:
-        prog = self.program
-        code = [(ins.op, ins.args) for ins in prog.instructions]
-        end = len(code)
         vals = self._check_inputs(inputs)
         n = len(vals)
         p = self._processors(n, processors)
-        memory: dict[int, int] = {i: v for i, v in enumerate(vals) if v != 0}
-        touched: set[int] = set(range(n))
-        span = n
-        regs = [[0] * prog.num_registers for _ in range(p)]
-        pcs = [0] * p
-        active = list(range(p))
-        work = 0
-        step = 0
+        run = ScalarState(
+            regs=[[0] * self.program.num_registers for _ in range(p)],
+            pcs=[0] * p,
+            active=list(range(p)),
+            memory={i: v for i, v in enumerate(vals) if v != 0},
+            touched=set(range(n)),
+            span=n,
+            work=0,
+            step=0,
+        )
+        yield from self._scalar_loop(run, n, p, state)
+
+    def _scalar_loop(
+        self, run: ScalarState, n: int, p: int, state: dict
+    ) -> Iterator[PRAMStep]:
+        """The reference run loop, from any start-of-step state (the vectorised engine hands
+        its state over to it; see :mod:`machines.pram.vector`)."""
+        prog = self.program
+        code = [(ins.op, ins.args) for ins in prog.instructions]
+        end = len(code)
+        memory, touched, regs, pcs = run.memory, run.touched, run.regs, run.pcs
+        active, work, step, span = run.active, run.work, run.step, run.span
         limit = self.limits
         while active:
             step += 1
