@@ -133,3 +133,8 @@ class CompiledModelMismatch(ApmdmError):
 
 class ConstructionError(ApmdmError):
     """A construction cannot be built for the given program or instance."""
+
+
+class WordSizeExceeded(ConstructionError):
+    """A value needs more bits than the word size a compiled construction was built with for
+    its n (the weights depend on n and the declared bounds only, never on the instance)."""

@@ -56,7 +56,8 @@ from dataclasses import dataclass
 
 from apmdm.constructions.efasp.lang import Feature, Program
 from apmdm.constructions.pram.slot import HEADER, slot_fields
-from apmdm.machines.errors import ConstructionError
+from apmdm.constructions.pram.slot import WVAL as WVAL_FIELD
+from apmdm.machines.errors import ConstructionError, WordSizeExceeded
 from apmdm.machines.pram import Program as PramProgram
 from apmdm.machines.pram import Variant
 from apmdm.machines.pram.isa import Op
@@ -146,10 +147,25 @@ class SlotCodec:
         if isinstance(token, tuple):
             if len(token) != width:
                 raise ValueError(f"slot token has {len(token)} fields, expected {width}")
+            self._check_word(token[WVAL_FIELD:WVAL_FIELD + 1] + token[HEADER:], token)
             return (1, 0) + tuple(token) + (0,)
         if isinstance(token, bool) or not isinstance(token, int):
             raise TypeError(f"not an int or slot token: {token!r}")
+        self._check_word((token,), token)
         return (0, token) + (0,) * (width + 1)
+
+    def _check_word(self, values: tuple, token: object) -> None:
+        """Raise WordSizeExceeded if a data value (int token, ``wval``, a register) leaves
+        the word ``[-2^w, 2^w - 1]``: the compiled weights hold w bits, fixed per n."""
+        lo, hi = -(1 << self.word_bits), (1 << self.word_bits) - 1
+        for v in values:
+            if isinstance(v, int) and not isinstance(v, bool) and not lo <= v <= hi:
+                raise WordSizeExceeded(
+                    f"compiled PRAM step: value {v} in token {token!r} needs "
+                    f"{bits_needed(v)} bits; the word bound of this construction is "
+                    f"w = {self.word_bits} bits (w(n) = bit length of the context + 7, "
+                    f"clamped to [{WORD_BITS_MIN}, {WORD_BITS_MAX}]; fixed by n and the "
+                    "declared bounds T(n), S(n), never by the instance)")
 
     def decode(self, fields: Sequence[int]) -> object:
         if fields[-1]:
