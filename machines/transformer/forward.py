@@ -399,22 +399,32 @@ def _envelope_sums(a: np.ndarray, x: np.ndarray, b: np.ndarray, v: np.ndarray,
     total = np.empty((m, v.shape[1]))
     count = np.empty(m)
     work = 0
-    stack = [(0, m - 1, 0, len(starts) - 1)]
-    while stack:
-        lo, hi, glo, ghi = stack.pop()
-        if lo > hi:
-            continue
-        mid = (lo + hi) // 2
-        s = aq[mid] * gx[glo:ghi + 1] + gb[glo:ghi + 1]
-        work += ghi + 1 - glo
-        hits = np.flatnonzero(s == s.max()) + glo
-        row = qorder[mid]
-        if hits.size == 1:
-            total[row], count[row] = gv[hits[0]], gn[hits[0]]
-        else:
-            total[row], count[row] = gv[hits].sum(axis=0), gn[hits].sum()
-        stack.append((lo, mid - 1, glo, int(hits[-1])))
-        stack.append((mid + 1, hi, int(hits[0]), ghi))
+    # one level of the recursion at a time, every segment of it in one vectorised pass:
+    # segment t holds the sorted queries qlo[t] .. qhi[t] and the groups glo[t] .. ghi[t]
+    qlo, qhi = np.array([0]), np.array([m - 1])
+    glo, ghi = np.array([0]), np.array([len(starts) - 1])
+    while qlo.size:
+        mid = (qlo + qhi) // 2
+        lengths = ghi - glo + 1
+        offsets = np.cumsum(lengths) - lengths
+        size = int(lengths.sum())
+        work += size
+        seg = np.repeat(np.arange(qlo.size), lengths)
+        idx = np.arange(size) - offsets[seg] + glo[seg]
+        scores = aq[mid][seg] * gx[idx] + gb[idx]
+        hit = np.flatnonzero(scores == np.maximum.reduceat(scores, offsets)[seg])
+        first = np.flatnonzero(np.diff(seg[hit], prepend=-1))  # every segment has a hit
+        last = np.append(first[1:], hit.size) - 1
+        rows = qorder[mid]
+        hits = idx[hit]
+        total[rows] = np.add.reduceat(gv[hits], first, axis=0) if v.shape[1] else 0.0
+        count[rows] = np.add.reduceat(gn[hits], first)
+        lo_g, hi_g = hits[first], hits[last]
+        left, right = qlo <= mid - 1, mid + 1 <= qhi
+        qlo, qhi = np.concatenate([qlo[left], (mid + 1)[right]]), \
+            np.concatenate([(mid - 1)[left], qhi[right]])
+        glo, ghi = np.concatenate([glo[left], lo_g[right]]), \
+            np.concatenate([hi_g[left], ghi[right]])
     if tally is not None:
         tally["attention"] += 2.0 * work + 2.0 * len(x) * (v.shape[1] + 1)
     return total, count
