@@ -13,7 +13,10 @@ the slot fields ``t .. r{R-1}`` and ``fault`` (always 0 on the canvas; the model
 a filled slot would access an address outside ``0 .. A-1`` and decoding then raises
 :class:`ConstructionError`). Data fields (``val``, ``wval``, registers) range over a *word*
 ``[-2^w, 2^w - 1]``: the codec refuses a token outside it (typed error naming the field), which
-is how a run that leaves the word is detected. ``w = O(log n)`` is the paper's word size.
+is how a run that leaves the word is detected (:class:`WordSizeExceeded`, naming the bound).
+[decision] ``w = O(log n)`` is our choice of word size (the paper's transformers compute on
+O(log n)-bit values); it is a function of the context, i.e. of n and the declared bounds,
+never of the instance, and capped at 22 bits (a deviation: see docs/transformer.md).
 
 **One PRAM instruction as E-FASP [decision]** (:func:`build_execute`). The program is a
 constant-size list, so instruction fetch is ``is_k = [pc == k]`` (one equality gadget per
