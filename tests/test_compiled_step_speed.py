@@ -43,6 +43,7 @@ fw = importlib.import_module("apmdm.machines.transformer.forward")
 def always_fast(monkeypatch):
     """Take the fast paths at every size (by default small heads stay dense)."""
     monkeypatch.setattr(fw, "FAST_MIN_WORK", 0)
+    monkeypatch.setattr(fw, "FAST_COST_FACTOR", 0.0)
 
 
 def dense_sums(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool):
@@ -79,11 +80,16 @@ def scalar_query_heads(draw):
 @given(scalar_query_heads())
 def test_fast_sums_equal_dense(case):
     q, k, v, causal = case
-    with patch.object(fw, "FAST_MIN_WORK", 0):
+    with patch.object(fw, "FAST_MIN_WORK", 0), patch.object(fw, "FAST_COST_FACTOR", 0.0):
         got = fw._fast_sums(q, k, v, causal, None)
     assert got is not None
     want = dense_sums(q, k, v, causal)
     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_fast_path_only_where_cheaper():
+    assert not fw._fast_is_cheaper(256, 27648, 66)    # few distinct queries: dense blocks
+    assert fw._fast_is_cheaper(3072, 3072, 66)
 
 
 def test_fast_sums_refuse_other_queries(always_fast):

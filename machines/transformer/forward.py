@@ -64,7 +64,9 @@ guards as the dense pass, which stays the reference: ``forward(..., fast=False)`
 is differential-tested against it on random heads and on every compiled construction). The
 path is chosen per head from its structure -- causal or not -- and the shape of its integer
 query, checked exactly on every call (so it can never apply to a head it does not fit); heads
-with fewer than ``FAST_MIN_WORK`` query-key pairs stay on the blocks above:
+with fewer than ``FAST_MIN_WORK`` query-key pairs, or whose estimated cost on the path is
+above the dense blocks' (:func:`_fast_is_cheaper`; e.g. few distinct queries), stay on the
+blocks above:
 
 * *Scalar query* (non-causal; after merging equal rows, one query column varies, the others
   are the same in every row): ``s_ij = a_i x_j + b_j``. Exact-match and lookup heads
@@ -298,6 +300,18 @@ def _aha_head(spec: TransformerSpec, where: str, h: Head, q: np.ndarray, k: np.n
 # --- attention without the n x n scores ------------------------------------------------------
 
 FAST_MIN_WORK = 1 << 15   # (query rows) x (keys) below this, the dense blocks are as fast
+# [decision, measured] A fast path's element operations (sort, gathers, reductions over the
+# values) cost about this many times one element of the dense blocks' score passes; a head
+# takes the fast path only when its estimated cost is below the dense one (speed only: both
+# give the same result).
+FAST_COST_FACTOR = 8.0
+
+
+def _fast_is_cheaper(m: int, n: int, dv: int) -> bool:
+    """Estimated cost of a fast path (grouping ``n`` keys with ``dv`` values, then
+    ``log2 m`` levels over ``n + m`` scores) below the dense ``2 m n``."""
+    levels = max(1.0, float(np.log2(max(m, 2))))
+    return FAST_COST_FACTOR * (n * (dv + 20) + 4 * (n + m) * levels) < 2.0 * m * n
 
 
 def _fast_sums(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool,
@@ -306,7 +320,7 @@ def _fast_sums(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool,
     ``m x n`` scores, or None if the head's query does not allow one (see the module
     docstring, "Attention without the n x n scores")."""
     m, n = len(q), len(k)
-    if m * n < FAST_MIN_WORK or q.shape[1] == 0:
+    if m * n < FAST_MIN_WORK or q.shape[1] == 0 or not _fast_is_cheaper(m, n, v.shape[1]):
         return None
     col = _varying_column(q)
     if causal:
