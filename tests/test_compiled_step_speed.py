@@ -245,3 +245,29 @@ def test_word_size_is_fixed_by_n_and_named_when_exceeded():
     row = check_case("1", "x", PramCase("prefix-sum", lib.program, edge, lib.variant, 4, b.time,
                                         b.memory), compiled_mdm_runner())
     assert not row.ok and "WordSizeExceeded" in row.detail, row.detail
+
+
+def row_by_row(codec: TokenCodec, canvas) -> np.ndarray:
+    out = np.zeros((len(canvas), 1 + len(codec.field_names)), dtype=np.int64)
+    for i, tok in enumerate(canvas):
+        codec.encode_into(out, i, tok)
+    return out
+
+
+odd_tokens = st.one_of(tokens, st.tuples(st.sampled_from([True, 1.5, 10, -6, 2 ** 70, "x"]),
+                                         st.integers(-5, 5)))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.lists(odd_tokens, max_size=8))
+def test_vectorised_encode_equals_row_by_row(canvas):
+    """Same array, or the same typed error at the same position, as the scalar encode."""
+    codec = small_codec()
+    try:
+        want = row_by_row(codec, canvas)
+    except InvalidArgumentError as exc:
+        with pytest.raises(InvalidArgumentError) as got:
+            codec.encode_canvas(canvas)
+        assert str(got.value) == str(exc)
+        return
+    assert np.array_equal(codec.encode_canvas(canvas), want)

@@ -16,6 +16,7 @@ hold for the finite vocabulary of a fixed n.
 from __future__ import annotations
 
 import operator
+from itertools import chain
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,9 +40,50 @@ class TokenCodec:
     def encode_canvas(self, canvas: Sequence[Any]) -> np.ndarray:
         """``(n, 1 + F)`` int64 array: ``is_mask`` then the fields."""
         out = np.zeros((len(canvas), 1 + len(self.field_names)), dtype=np.int64)
-        for i, tok in enumerate(canvas):
-            self.encode_into(out, i, tok)
+        self.encode_positions(out, range(len(canvas)), canvas)
         return out
+
+    def encode_positions(self, out: np.ndarray, positions: Sequence[int],
+                         canvas: Sequence[Any]) -> None:
+        """:meth:`encode_into` for ``canvas[i]`` at every ``i`` in ``positions``, validated per
+        field in one vectorised pass; if any value is not a plain in-domain int, the rows are
+        redone one by one by :meth:`encode_into`, which raises its typed error at the first
+        bad position (same result and message as the row-by-row encode)."""
+        rows, vals = [], []
+        for i in positions:
+            tok = canvas[i]
+            if tok is MASK:
+                out[i, 0] = 1
+                out[i, 1:] = 0
+                continue
+            try:
+                vals.append(self.encode(tok))
+            except ApmdmErrorTypes:
+                self.encode_into(out, i, tok)   # raises the typed error for position i
+            rows.append(i)
+        if not rows:
+            return
+        if not self._valid(vals):
+            for i in rows:
+                self.encode_into(out, i, canvas[i])
+            return
+        out[rows, 0] = 0
+        out[rows, 1:] = vals
+
+    def _valid(self, vals: list) -> bool:
+        """Every encoded row has F plain ints (no bool), each inside its field's domain."""
+        nf = len(self.field_names)
+        if any(len(v) != nf for v in vals):
+            return False
+        types = set(map(type, chain.from_iterable(vals)))
+        if not all(t is int or issubclass(t, np.integer) for t in types):
+            return False        # bool, float, str, ...: the row-by-row path names it
+        try:
+            arr = np.array(vals, dtype=np.int64)
+        except (OverflowError, TypeError, ValueError):
+            return False
+        lo, hi = np.array(self.bounds, dtype=np.int64).reshape(nf, 2).T
+        return bool(np.all((arr >= lo) & (arr <= hi)))
 
     def encode_into(self, out: np.ndarray, i: int, tok: Any) -> None:
         """Write row ``i`` of :meth:`encode_canvas` for the token ``tok`` into ``out``
@@ -107,8 +149,7 @@ class IncrementalEncoder:
                                                  count=len(new)))
             if changed.size:
                 fields.flags.writeable = True
-                for i in changed.tolist():
-                    self.codec.encode_into(fields, i, new[i])
+                self.codec.encode_positions(fields, changed.tolist(), new)
         else:
             fields = self._splice(old, fields, new)
         return fields
@@ -125,8 +166,7 @@ class IncrementalEncoder:
         out[:lo] = fields[:lo]
         if hi:
             out[len(new) - hi:] = fields[len(old) - hi:]
-        for i in range(lo, len(new) - hi):
-            self.codec.encode_into(out, i, new[i])
+        self.codec.encode_positions(out, range(lo, len(new) - hi), new)
         return out
 
 

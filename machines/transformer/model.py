@@ -43,10 +43,12 @@ class CompiledTransformer:
 
 def token_readout(res: ForwardResult, rows: np.ndarray | None = None) -> np.ndarray:
     """The token readout ``x W + b`` at every position, or at the positions ``rows`` only
-    (a gather of those rows of the residual stream: O(len(rows) d), not O(n d))."""
+    (a gather of those rows of the residual stream: O(len(rows) d), not O(n d)). Only the
+    residual dimensions with a nonzero weight are read (the others add exact zeros)."""
     r = res.spec.token_readout
-    num = res.num if rows is None else res.num[rows]
-    return num @ r.w + r.b
+    used = _nonzero_rows(r.w)
+    num = res.num[:, used]
+    return (num if rows is None else num[rows]) @ r.w[used] + r.b
 
 
 def control_bits(res: ForwardResult) -> np.ndarray:
@@ -54,7 +56,22 @@ def control_bits(res: ForwardResult) -> np.ndarray:
     s = res.spec
     if s.control_w is None:
         return np.zeros((res.num.shape[0], 3), dtype=bool)
-    return (res.num @ s.control_w + s.control_b) > 0
+    used = _nonzero_rows(s.control_w)
+    return (res.num[:, used] @ s.control_w[used] + s.control_b) > 0
+
+
+_USED_ROWS: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _nonzero_rows(w: np.ndarray) -> np.ndarray:
+    """The rows of the readout weights ``w`` holding a nonzero weight (cached per array)."""
+    hit = _USED_ROWS.get(id(w))
+    if hit is None or hit[0] is not w:
+        hit = (w, np.flatnonzero(np.any(w != 0, axis=1)))
+        if len(_USED_ROWS) > 64:
+            _USED_ROWS.clear()
+        _USED_ROWS[id(w)] = hit
+    return hit[1]
 
 
 def decode_tokens(res: ForwardResult, codec: TokenCodec,

@@ -161,6 +161,11 @@ class SlotCodec:
         """Raise WordSizeExceeded if a data value (int token, ``wval``, a register) leaves
         the word ``[-2^w, 2^w - 1]``: the compiled weights hold w bits, fixed per n."""
         lo, hi = -(1 << self.word_bits), (1 << self.word_bits) - 1
+        try:
+            if lo <= min(values) and max(values) <= hi:
+                return
+        except (TypeError, ValueError):
+            pass                  # not all ints: the codec's domain check names the field
         for v in values:
             if isinstance(v, int) and not isinstance(v, bool) and not lo <= v <= hi:
                 raise WordSizeExceeded(
@@ -178,7 +183,7 @@ class SlotCodec:
                 "0..62 (or a nonzero value out of the word), or divides by 0 or with a "
                 "quotient that is not a canvas position")
         if fields[0] == 1:
-            return tuple(int(v) for v in fields[2:-1])
+            return tuple(map(int, fields[2:-1]))
         return int(fields[1])
 
     def check_canvas(self, canvas: Sequence[object]) -> None:
