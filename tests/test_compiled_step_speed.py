@@ -76,7 +76,7 @@ def scalar_query_heads(draw):
     return q, k, v, False
 
 
-@settings(max_examples=150, deadline=None, derandomize=True)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(scalar_query_heads())
 def test_fast_sums_equal_dense(case):
     q, k, v, causal = case
@@ -258,7 +258,7 @@ odd_tokens = st.one_of(tokens, st.tuples(st.sampled_from([True, 1.5, 10, -6, 2 *
                                          st.integers(-5, 5)))
 
 
-@settings(max_examples=150, deadline=None, derandomize=True)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(st.lists(odd_tokens, max_size=8))
 def test_vectorised_encode_equals_row_by_row(canvas):
     """Same array, or the same typed error at the same position, as the scalar encode."""
