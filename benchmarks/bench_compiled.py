@@ -21,7 +21,9 @@ For each ``(theorem, n)`` the script
    plain-Python reference f runs on the same canvas and the outputs must agree), its time and
    the forward pass's share of it.
 
-BLAS threads are pinned to 1 (OPENBLAS/OMP/MKL_NUM_THREADS, set before numpy loads).
+BLAS threads are pinned to 1 (OPENBLAS/OMP/MKL_NUM_THREADS, set before numpy loads), so the
+process's CPU time is its single-core time; the script prints it beside the wall-clock time,
+which on a shared machine also counts the time other processes held the cores.
 
 Usage: ``python benchmarks/bench_compiled.py [--quick] [--samples 3]
 [--runs thm4:4096 thm1:1024] [--checks thm1:64 thm4:256]``
@@ -106,7 +108,7 @@ def bench_run(target: Target, samples: int) -> None:
     case = target.case()
     t0 = time.perf_counter()
     con = target.compile(case)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     start = con.initial_canvas(case.inputs)
     picked: list = []
     steps = 0
@@ -117,7 +119,7 @@ def bench_run(target: Target, samples: int) -> None:
             if len(picked) > 2 * samples:       # keep a spread of canvases, not all of them
                 picked = picked[::2]
             final = rec.after
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     ok = con.decode(final) == PRAM(case.program, case.variant).run(case.inputs).output
     spec, codec = con.compiled.spec, con.compiled.transformer.codec
     chosen = picked[:: max(1, len(picked) // samples)][:samples]
@@ -138,8 +140,8 @@ def bench_run(target: Target, samples: int) -> None:
     print(f"thm{target.theorem} {PROGRAM} n={target.n}: context {con.context}, steps {steps}, "
           f"word {con.word_bits} bits, depth {spec.depth}, width {spec.width}; "
           f"answer {'= PRAM' if ok else 'DIFFERS'}")
-    print(f"  compile {t1 - t0:.1f} s, run {run:.1f} s (forward {fw.seconds:.1f} s = "
-          f"{100 * fw.seconds / run:.0f}% of the run, {fw.calls} passes)")
+    print(f"  compile {t1 - t0:.1f} s, run {run:.1f} s wall, {c2 - c1:.1f} s CPU (forward "
+          f"{fw.seconds:.1f} s = {100 * fw.seconds / run:.0f}% of the run, {fw.calls} passes)")
     print(f"  one forward pass on {len(chosen)} sampled canvases: fast {per_fast:.3f} s, "
           f"dense {per_dense:.3f} s, dense/fast {per_dense / per_fast:.1f}x; dense run "
           f"projected {projected:.0f} s")
@@ -150,11 +152,11 @@ def bench_check(target: Target) -> None:
     case.reference()
     runner = compiled_mdm_runner() if target.theorem == "1" else compiled_apmdm_runner()
     with ForwardTimer() as fw:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         row = check_case(target.theorem, "bench", case, runner)
-        total = time.perf_counter() - t
+        total, cpu = time.perf_counter() - t, time.process_time() - c
     print(f"check thm{target.theorem} {PROGRAM} n={target.n}: {'holds' if row.ok else 'FAILS'}"
-          f", {total:.1f} s, forward pass {fw.seconds:.1f} s = {100 * fw.seconds / total:.0f}% "
+          f", {total:.1f} s wall ({cpu:.1f} s CPU), forward pass {fw.seconds:.1f} s = {100 * fw.seconds / total:.0f}% "
           f"of the check (steps {row.measured['steps']}, context {row.measured['context']})")
 
 
