@@ -156,8 +156,9 @@ def bench_check(target: Target) -> None:
         row = check_case(target.theorem, "bench", case, runner)
         total, cpu = time.perf_counter() - t, time.process_time() - c
     print(f"check thm{target.theorem} {PROGRAM} n={target.n}: {'holds' if row.ok else 'FAILS'}"
-          f", {total:.1f} s wall ({cpu:.1f} s CPU), forward pass {fw.seconds:.1f} s = {100 * fw.seconds / total:.0f}% "
-          f"of the check (steps {row.measured['steps']}, context {row.measured['context']})")
+          f", {total:.1f} s wall ({cpu:.1f} s CPU), forward pass {fw.seconds:.1f} s = "
+          f"{100 * fw.seconds / total:.0f}% of the check (steps {row.measured['steps']}, "
+          f"context {row.measured['context']})")
 
 
 def main() -> None:
