@@ -104,7 +104,7 @@ class Target:
                                    case.variant)
 
 
-def bench_run(target: Target, samples: int) -> None:
+def bench_run(target: Target, samples: int, progress: bool = False) -> None:
     case = target.case()
     t0 = time.perf_counter()
     con = target.compile(case)
@@ -119,6 +119,8 @@ def bench_run(target: Target, samples: int) -> None:
             if len(picked) > 2 * samples:       # keep a spread of canvases, not all of them
                 picked = picked[::2]
             final = rec.after
+            if progress and steps % 10 == 0:
+                print(f"  .. step {steps}, {time.perf_counter() - t1:.0f} s", flush=True)
     t2, c2 = time.perf_counter(), time.process_time()
     ok = con.decode(final) == PRAM(case.program, case.variant).run(case.inputs).output
     spec, codec = con.compiled.spec, con.compiled.transformer.codec
@@ -167,6 +169,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=3)
     ap.add_argument("--runs", nargs="*")
     ap.add_argument("--checks", nargs="*")
+    ap.add_argument("--progress", action="store_true", help="print every 10th step")
     args = ap.parse_args()
     runs = args.runs if args.runs is not None else (QUICK_RUNS if args.quick else RUNS)
     checks = args.checks if args.checks is not None else (QUICK_CHECKS if args.quick
@@ -176,7 +179,7 @@ def main() -> None:
     for text in checks:
         bench_check(Target.parse(text))
     for text in runs:
-        bench_run(Target.parse(text), args.samples)
+        bench_run(Target.parse(text), args.samples, args.progress)
 
 
 if __name__ == "__main__":
