@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence  # noqa: E402
 from functools import partial  # noqa: E402
 
 import numpy as np  # noqa: E402
+
 from apmdm.machines.pram import PRAM  # noqa: E402
 from apmdm.machines.pram.library import LIBRARY  # noqa: E402
 

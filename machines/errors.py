@@ -145,3 +145,8 @@ class MissingExtraError(ApmdmError):
 
 class CheckerUnavailableError(ApmdmError):
     """A checker, or a module it needs, cannot be imported: an error, never fewer checks."""
+
+
+class WordSizeExceeded(ConstructionError):
+    """A value needs more bits than the word size a compiled construction was built with for
+    its n (the weights depend on n and the declared bounds only, never on the instance)."""

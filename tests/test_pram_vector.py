@@ -9,14 +9,14 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from apmdm.checks.strategies import RANDOM_LIMITS, pram_inputs, pram_programs
 from apmdm.machines.errors import ApmdmError
 from apmdm.machines.pram import PRAM, PRAMLimits, ProgramBuilder, Variant, vector
 from apmdm.machines.pram.library import LIBRARY
 from apmdm.machines.pram.vector import int64_safe, run_vectorised
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from tests import pram_test_programs
 
 ALL = list(Variant)

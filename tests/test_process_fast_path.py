@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from apmdm.machines.errors import ApmdmError
 from apmdm.machines.process import (
     StepOutput,
@@ -16,8 +19,6 @@ from apmdm.machines.process import (
     transition_with_masks,
 )
 from apmdm.machines.tokens import MASK, all_tokens, is_token
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 class IntLike(int):

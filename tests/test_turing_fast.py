@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from apmdm.machines.errors import SizeLimitExceeded, StepLimitExceeded
 from apmdm.machines.tm_library import LIBRARY, get_machine
 from apmdm.machines.turing import Rule, TMLimits, TuringMachine
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 SYMBOLS = ("0", "1", "_")
 

@@ -46,18 +46,31 @@ error.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
+
 from apmdm.machines.errors import SizeLimitExceeded, StepLimitExceeded
-from apmdm.machines.pram.interpreter import (
-    PRAM,
+from apmdm.machines.pram.isa import MAX_IMMEDIATE, Op, Program
+from apmdm.machines.pram.state import (
     PRAMCounters,
     PRAMLimits,
     PRAMResult,
     ScalarState,
     Variant,
 )
-from apmdm.machines.pram.isa import MAX_IMMEDIATE, Op
+
+
+class PRAM(Protocol):
+    """What this engine needs of :class:`apmdm.machines.pram.interpreter.PRAM` (typed here
+    so that the engine does not import the interpreter, which dispatches to it)."""
+
+    program: Program
+    variant: Variant
+    limits: PRAMLimits
+
+    def run_scalar(self, inputs: Sequence[int], processors: int | None = None) -> PRAMResult:
+        ...
 
 FULL, DENSE, SPARSE = 0, 1, 2  # how a group holds its processors: all, a mask, sorted ids
 DENSE_FROM = 1 / 8  # a group of at least this fraction of all processors is held as a mask
