@@ -22,11 +22,16 @@ the step; positions are re-encoded from 0 after every step.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from apmdm.machines.errors import InvalidArgumentError, RestrictionViolation, SizeLimitExceeded
+from apmdm.machines.errors import (
+    InvalidArgumentError,
+    RestrictionViolation,
+    SizeLimitExceeded,
+    WorkLimitExceeded,
+)
 from apmdm.machines.tokens import MASK, Canvas, is_token
 
 
@@ -283,15 +288,21 @@ def check_restriction(
         )
 
 
+DEFAULT_MAX_WORK = 2_000_000  # positions processed by a run (sum of canvas lengths)
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Every run is bounded: a step limit and a context (canvas length) limit."""
+    """Every run is bounded: a step limit, a context (canvas length) limit and a work limit
+    (positions processed: the sum over steps of the canvas length the step reads). The work
+    limit is not part of a run's semantics (traces do not record it) and is not compared."""
 
     max_steps: int = 100_000
     max_context: int = 1_000_000
+    max_work: int = field(default=DEFAULT_MAX_WORK, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("max_steps", "max_context"):
+        for name in ("max_steps", "max_context", "max_work"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InvalidArgumentError(f"Limits.{name} must be a positive integer, got {v!r}")
@@ -427,8 +438,14 @@ class GenerationProcess:
             return
         checkpoint, checkpoint_step, power = canvas, 0, 1
         step = 0
+        work = 0
         while True:
             step += 1
+            work += len(canvas)
+            if work > limits.max_work:
+                raise WorkLimitExceeded(
+                    f"{model.value}: positions processed exceed the work limit "
+                    f"{limits.max_work} at step {step} (raise it with --max-work)")
             out = self.next_step(canvas)
             if not isinstance(out, StepOutput):
                 raise InvalidArgumentError(

@@ -26,7 +26,7 @@ from apmdm.machines.pram.isa import Program
 TRACE_FORMAT = "apmdm-pram-trace"
 TRACE_VERSION = 1
 MAX_INPUT_ITEMS = 1_000_000
-_INT_ITEM = re.compile(r"[+-]?\d{1,30}")
+_INT_ITEM = re.compile(r"[+-]?[0-9]{1,30}", re.ASCII)
 
 _EPILOG = """\
 PROGRAM is a path to a PRAM assembly file (see docs/pram-assembly.md) or the name of a

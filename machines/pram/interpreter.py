@@ -38,6 +38,7 @@ from apmdm.machines.errors import (
     PRAMRuntimeError,
     SizeLimitExceeded,
     StepLimitExceeded,
+    WorkLimitExceeded,
 )
 from apmdm.machines.pram.isa import Op, Program
 
@@ -68,7 +69,7 @@ class PRAMLimits:
     max_processors: int = 1 << 20
     max_address: int = 1 << 22
     max_abs_value: int = (1 << 31) - 1
-    max_work: int = 50_000_000
+    max_work: int = 2_000_000   # processor-steps: a few seconds of the pure-Python interpreter
 
 
 @dataclass(frozen=True)
@@ -202,9 +203,19 @@ class PRAM:
         prog = self.program
         code = [(ins.op, ins.args) for ins in prog.instructions]
         end = len(code)
+        limit = self.limits
         vals = self._check_inputs(inputs)
         n = len(vals)
         p = self._processors(n, processors)
+        start, length = prog.output_region(n)  # checked before any allocation
+        if start + length > limit.max_address + 1:
+            raise SizeLimitExceeded(
+                f"{prog.name}: output region ({start}, {length}) at n={n} exceeds the memory "
+                f"limit 0..{limit.max_address}")
+        if p * prog.num_registers > limit.max_work:
+            raise WorkLimitExceeded(
+                f"{prog.name}: {p} processors x {prog.num_registers} registers exceed the work "
+                f"limit {limit.max_work} before the first step (raise it with --max-work)")
         memory: dict[int, int] = {i: v for i, v in enumerate(vals) if v != 0}
         touched: set[int] = set(range(n))
         span = n
@@ -213,18 +224,18 @@ class PRAM:
         active = list(range(p))
         work = 0
         step = 0
-        limit = self.limits
         while active:
             step += 1
             if step > limit.max_steps:
                 raise StepLimitExceeded(
                     f"{prog.name}: PRAM did not halt within {limit.max_steps} steps "
-                    f"({len(active)} processors still running)"
+                    f"({len(active)} processors still running; raise it with --max-steps)"
                 )
             work += len(active)
             if work > limit.max_work:
-                raise SizeLimitExceeded(
-                    f"{prog.name}: work exceeds {limit.max_work} at step {step}"
+                raise WorkLimitExceeded(
+                    f"{prog.name}: work (processor-steps) exceeds the limit {limit.max_work} "
+                    f"at step {step} (raise it with --max-work)"
                 )
             accesses: list[Access] = []
             pending: list[tuple[int, int, int, int]] = []  # (addr, value, pid, pc)
@@ -291,7 +302,6 @@ class PRAM:
             executed = len(active)
             active = still
             yield PRAMStep(step, executed, tuple(accesses), tuple(applied))
-        start, length = prog.output_region(n)
         output = tuple(memory.get(start + i, 0) for i in range(length))
         counters = PRAMCounters(step, p, work, span, len(touched))
         state["result"] = PRAMResult(
