@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import argparse
 
-from apmdm.checks.registry import TraceTarget, load_trace_targets
+from apmdm.checks.commands.common import add_timeout, positive
+from apmdm.checks.registry import TraceTarget, build_run, load_trace_targets
 from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.jsonl import check_output_paths
+from apmdm.machines.process import DEFAULT_MAX_WORK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--input", help="for a .pram file: comma-separated integers, e.g. 3,1,4,1")
     p.add_argument("--variant", help="for a .pram file: PRAM variant (default crcw-priority)")
     p.add_argument("-o", "--output", help="trace file to write")
+    p.add_argument("--max-work", type=int, default=None, metavar="W",
+                   help=f"positions processed by the run, at most (default {DEFAULT_MAX_WORK}; "
+                        "for a .pram file: processor-steps of the program)")
+    add_timeout(p)
     p.set_defaults(handler=run)
 
 
@@ -64,11 +71,18 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.output:
         raise InvalidArgumentError("give the trace file with -o FILE")
-    if args.target.endswith(".pram"):
+    if args.max_work is not None:
+        positive(args.max_work, "--max-work")
+    is_file = args.target.endswith(".pram")
+    check_output_paths({"-o": args.output}, {"TARGET": args.target if is_file else None})
+    if is_file:
         built, name = _pram_file(args), args.target
+        if args.max_work is not None:
+            from dataclasses import replace
+            built = replace(built, limits=replace(built.limits, max_work=args.max_work))
     else:
         target, model = lookup(targets, args.target, args.model)
-        built, name = target.build(model, args.n, args.seed), target.name
+        built, name = build_run(target, model, args.n, args.seed, args.max_work), target.name
     trace = record_trace(built.process, built.canvas, built.limits, built.construction,
                          built.parameters, built.vocabulary)
     write_trace(trace, args.output)
