@@ -21,7 +21,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import struct
 import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
@@ -205,7 +207,8 @@ def _read_npz(path: str) -> dict[str, np.ndarray]:
     except MalformedModelFileError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError, TypeError,
-            OverflowError, RuntimeError, NotImplementedError) as exc:
+            OverflowError, RuntimeError, NotImplementedError, zlib.error, struct.error,
+            SyntaxError, MemoryError) as exc:
         raise fail(f"not a readable npz file ({type(exc).__name__}: "
                    f"{str(exc)[:200]})") from None
 
