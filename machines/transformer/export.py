@@ -248,6 +248,8 @@ class _Loader:
     def check_digests(self, lay: dict) -> None:
         """Version 2: every array is listed with its digest, and every digest matches."""
         if lay["version"] < 2:
+            if "array_digests" in lay or "layout_digest" in lay:  # a version-2 file relabelled
+                self.fail("layout.json: version 1 with digests (corrupted version field)")
             return
         if lay.get("layout_digest") != layout_digest(lay):
             self.fail("corrupted layout: layout.json does not match its layout_digest")
