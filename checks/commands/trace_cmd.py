@@ -46,8 +46,8 @@ def describe(targets: dict[str, TraceTarget]) -> str:
 def lookup(targets: dict[str, TraceTarget], name: str, model: str | None) -> tuple[TraceTarget,
                                                                                      str]:
     if name not in targets:
-        raise InvalidArgumentError(f"unknown trace target {name!r}; available:\n"
-                                   + describe(targets))
+        raise InvalidArgumentError(f"unknown trace target {name!r}; available: "
+                                   + ", ".join(targets) + " (see `apmdm trace list`)")
     target = targets[name]
     if model is None:
         if len(target.models) != 1:

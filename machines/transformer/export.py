@@ -31,6 +31,7 @@ import numpy as np
 from apmdm.machines.errors import ApmdmError, MalformedModelFileError
 from apmdm.machines.jsonl import (
     JsonBoundError,
+    escape_control,
     loads_bounded,
     write_chunks_atomic,
     write_files_atomic,
@@ -168,7 +169,7 @@ def load_transformer(path: str) -> TransformerSpec:
 
 def _read_npz(path: str) -> dict[str, np.ndarray]:
     def fail(msg: str) -> MalformedModelFileError:
-        return MalformedModelFileError(f"{path}: {msg}")
+        return MalformedModelFileError(escape_control(f"{path}: {msg}"))
 
     try:
         with zipfile.ZipFile(path) as zf:
@@ -218,7 +219,7 @@ class _Loader:
         self.path, self.arrays = path, arrays
 
     def fail(self, msg: str) -> None:
-        raise MalformedModelFileError(f"{self.path}: {msg}")
+        raise MalformedModelFileError(escape_control(f"{self.path}: {msg}"))
 
     def array(self, key: str) -> np.ndarray:
         if key not in self.arrays:
