@@ -107,7 +107,8 @@ class Trace:
     stop: StopReason
     cycle_start: int | None
     counters: RunCounters
-    digest: str | None = field(default=None, compare=False)  # the verified content digest; None for a version-1 file
+    # the verified content digest; None for a version-1 file
+    digest: str | None = field(default=None, compare=False)
 
     @property
     def final(self) -> Canvas:
