@@ -121,8 +121,8 @@ def _half_way(process: Any, canvas: tuple, limits: Any) -> tuple:
 
 
 def _thm1(n: int) -> Bench:
-    from apmdm.constructions.pram.mdm import PramToMDM
     from apmdm.constructions.pram.compiled.mdm import compile_mdm_efasp
+    from apmdm.constructions.pram.mdm import PramToMDM
     from apmdm.machines.pram.library import get_program
     lib = get_program(THM_PROGRAM)
 

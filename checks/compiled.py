@@ -35,14 +35,14 @@ from apmdm.checks.pram_cases import (
     library_cases,
     random_rows,
 )
-from apmdm.checks.registry import CheckOptions, CheckRow
 from apmdm.checks.strategies import pram_instances
+from apmdm.checks.suite import CheckOptions, CheckRow
 from apmdm.constructions.efasp import CompiledProgram, evaluate
 from apmdm.constructions.pram.apmdm import compile_apmdm
 from apmdm.constructions.pram.compiled.apmdm import compile_apmdm_efasp
 from apmdm.constructions.pram.compiled.common import bits_needed, compiles, default_word_bits
-from apmdm.constructions.pram.mdm import compile_mdm
 from apmdm.constructions.pram.compiled.mdm import compile_mdm_efasp
+from apmdm.constructions.pram.mdm import compile_mdm
 from apmdm.machines.errors import CompiledModelMismatch, ConstructionError
 from apmdm.machines.pram import PRAMResult, Program, Variant
 from apmdm.machines.process import GenerationProcess, Limits, Model, NextStep, RunResult, StepOutput

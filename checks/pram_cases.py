@@ -5,7 +5,7 @@ with: the library's declared ``T(n)`` and ``S(n)`` when the program comes from t
 interpreter's measured running time and memory span otherwise (the tightest valid bounds).
 
 :func:`check_case` runs one construction on one case next to the PRAM interpreter and returns a
-:class:`~apmdm.checks.registry.CheckRow`: outputs compared cell by cell, steps and context measured by
+:class:`~apmdm.checks.suite.CheckRow`: outputs compared cell by cell, steps and context measured by
 the generation loop's own counters, and both held against the construction's bound.
 :func:`random_rows` draws random valid halting programs with the hypothesis strategies of
 :mod:`checks.strategies` (seeded, no example database), checks each one, and on a failure lets
@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.strategies import SearchStrategy
 
-from apmdm.checks.registry import CheckOptions, CheckRow
 from apmdm.checks.strategies import PramInstance, pram_instances
+from apmdm.checks.suite import CheckOptions, CheckRow
 from apmdm.machines.errors import ApmdmError
 from apmdm.machines.pram import PRAM, PRAMResult, Program, Variant
 

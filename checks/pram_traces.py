@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 
 from apmdm.checks.pram_cases import library_programs
-from apmdm.checks.registry import TraceableRun, TraceTarget, register_trace_target
+from apmdm.checks.trace_target import TraceableRun, TraceTarget
 from apmdm.constructions.pram.apmdm import compile_apmdm
 from apmdm.constructions.pram.arm import compile_arm
 from apmdm.constructions.pram.mdm import compile_mdm
@@ -40,15 +40,12 @@ def _builder(lib: object):
     return build
 
 
-def register_library_targets() -> None:
-    for name, lib in sorted(library_programs().items()):
-        register_trace_target(TraceTarget(
-            name, PRAM_MODELS,
-            f"PRAM program {name} compiled to MDM (Thm 1), AP-MDM (Thm 4) or CoT ARM",
-            _builder(lib)))
-
-
-register_library_targets()
+def library_targets() -> tuple[TraceTarget, ...]:
+    """One target per library PRAM program (models mdm, apmdm, arm)."""
+    return tuple(TraceTarget(name, PRAM_MODELS,
+                             f"PRAM program {name} compiled to MDM (Thm 1), AP-MDM (Thm 4) or "
+                             "CoT ARM", _builder(lib))
+                 for name, lib in sorted(library_programs().items()))
 
 
 def _tm_builder(machine_name: str):
@@ -78,17 +75,14 @@ def _tm_builder(machine_name: str):
     return build
 
 
-def register_tm_targets() -> None:
+def tm_targets() -> tuple[TraceTarget, ...]:
+    """One target ``tm-<machine>`` per library Turing machine (models arm, apmdm)."""
     from apmdm.machines.tm_library import LIBRARY
 
-    for name in sorted(LIBRARY):
-        register_trace_target(TraceTarget(
-            f"tm-{name}", ("arm", "apmdm"),
-            f"Turing machine {name}: ARM (record per step) or AP-MDM (tape in place)",
-            _tm_builder(name)))
-
-
-register_tm_targets()
+    return tuple(TraceTarget(f"tm-{name}", ("arm", "apmdm"),
+                             f"Turing machine {name}: ARM (record per step) or AP-MDM (tape in "
+                             "place)", _tm_builder(name))
+                 for name in sorted(LIBRARY))
 
 
 def pram_file_run(path: str, model: str, inputs: tuple[int, ...],

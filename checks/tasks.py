@@ -18,19 +18,11 @@ Also registers the trace targets "task-parity", "task-sudoku" and "task-mincut" 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from apmdm.checks.registry import (
-    CheckOptions,
-    CheckRow,
-    CheckSuite,
-    ListEntry,
-    TraceableRun,
-    TraceTarget,
-    register_suite,
-    register_trace_target,
-)
+from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
+from apmdm.checks.trace_target import TraceableRun, TraceTarget
 from apmdm.constructions.tasks.mincut import (
     MINCUT_PROCESS,
     MinCutInstance,
@@ -57,7 +49,11 @@ from apmdm.constructions.tasks.sudoku import (
     sudoku_limits,
     sudoku_vocabulary,
 )
-from apmdm.constructions.tasks.sudoku_puzzles import GeneratedPuzzle, generate_puzzle, is_valid_solution
+from apmdm.constructions.tasks.sudoku_puzzles import (
+    GeneratedPuzzle,
+    generate_puzzle,
+    is_valid_solution,
+)
 from apmdm.machines.errors import ApmdmError, InvalidArgumentError
 from apmdm.machines.process import GenerationProcess, Model
 
@@ -191,10 +187,11 @@ def run_tasks(opts: CheckOptions) -> list[CheckRow]:
     return parity_rows(opts) + sudoku_rows(opts) + mincut_rows(opts)
 
 
-register_suite(CheckSuite(THEOREM, "tasks",
-                          "the paper's tasks (parity, Sudoku, min-cut editing) as constructed "
-                          "AP-MDMs: exact answers, steps, context vs tokens written",
-                          run_tasks))
+SUITE = CheckSuite(THEOREM, "tasks",
+                   "the paper's tasks (parity, Sudoku, min-cut editing) as constructed AP-MDMs: "
+                   "exact answers, steps, context vs tokens written",
+                   run_tasks)
+SUITES = (SUITE,)
 
 
 # --- trace targets and list entries -------------------------------------------------------------
@@ -236,22 +233,11 @@ def _trace_mincut(model: str, n: int, seed: int) -> TraceableRun:
 
 
 # Target names carry a "task-" prefix: the PRAM library already has a program "parity".
-for _name, _build, _text in (
-        ("task-parity", _trace_parity,
-         "parity of n random bits by elimination (BOS b1..bn)"),
-        ("task-sudoku", _trace_sudoku,
-         "DFS Sudoku solver on a random m x m puzzle (n = m = 4, 9, 16)"),
-        ("task-mincut", _trace_mincut,
-         "Edmonds-Karp min-cut deletion on a random n-vertex digraph")):
-    register_trace_target(TraceTarget(_name, (Model.APMDM.value,), _text, _build))
-
-
-def task_entries() -> Iterable[ListEntry]:
-    return [
-        ListEntry("task", "parity", "BOS b1..bn -> BOS / BOS 1; steps <= 2n+1, context <= n+1"),
-        ListEntry("task", "sudoku", "m x m Sudoku (m = k^2) by in-canvas DFS with MRV; context "
-                                    "= 4m^2 constant"),
-        ListEntry("task", "mincut", "delete a minimum s-t cut (Edmonds-Karp as edits); steps <= "
-                                    "F(2N+1)+2N+3, context <= initial+N+E"),
-    ]
-
+TRACE_TARGETS = (
+    TraceTarget("task-parity", (Model.APMDM.value,),
+                "parity of n random bits by elimination (BOS b1..bn)", _trace_parity),
+    TraceTarget("task-sudoku", (Model.APMDM.value,),
+                "DFS Sudoku solver on a random m x m puzzle (n = m = 4, 9, 16)", _trace_sudoku),
+    TraceTarget("task-mincut", (Model.APMDM.value,),
+                "Edmonds-Karp min-cut deletion on a random n-vertex digraph", _trace_mincut),
+)

@@ -26,7 +26,7 @@ from apmdm.checks.pram_cases import (
     random_rows,
     sweep_sizes,
 )
-from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
+from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
 from apmdm.constructions.pram.arm import compile_arm
 from apmdm.constructions.pram.mdm import compile_mdm
 from apmdm.machines.pram import PRAMResult
@@ -106,9 +106,9 @@ def run_arm_suite(options: CheckOptions) -> list[CheckRow]:
     return check_arm(cases) + random_rows(THEOREM, ARM_NAME, arm_runner(), options, count)
 
 
-register_suite(CheckSuite(THEOREM, MDM_NAME,
-                          "PRAM -> MDM: steps <= T+1, context <= n + P*T (Theorem 1)",
-                          run_mdm_suite))
-register_suite(CheckSuite(THEOREM, ARM_NAME,
-                          "contrast: PRAM -> chain-of-thought ARM, steps = P*T + 1",
-                          run_arm_suite))
+SUITES = (
+    CheckSuite(THEOREM, MDM_NAME, "PRAM -> MDM: steps <= T+1, context <= n + P*T (Theorem 1)",
+               run_mdm_suite),
+    CheckSuite(THEOREM, ARM_NAME, "contrast: PRAM -> chain-of-thought ARM, steps = P*T + 1",
+               run_arm_suite),
+)

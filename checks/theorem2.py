@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
+from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
 from apmdm.constructions.serial.nets import (
     BOS,
     DIMS,
@@ -32,7 +32,12 @@ from apmdm.constructions.serial.nets import (
     locator_model,
     masked_canvas,
 )
-from apmdm.constructions.serial.simulation import CountedForward, network_shape, simulate_apmdm, simulate_mdm
+from apmdm.constructions.serial.simulation import (
+    CountedForward,
+    network_shape,
+    simulate_apmdm,
+    simulate_mdm,
+)
 from apmdm.machines.errors import ApmdmError
 from apmdm.machines.process import Limits
 from apmdm.machines.tokens import MASK, Canvas
@@ -215,7 +220,7 @@ def run_suite(options: CheckOptions) -> list[CheckRow]:
     return rows
 
 
-SUITE = register_suite(
+SUITE = (
     CheckSuite(
         theorem="2",
         name="theorem2-serial-simulation",
@@ -224,3 +229,4 @@ SUITE = register_suite(
         run=run_suite,
     )
 )
+SUITES = (SUITE,)

@@ -25,7 +25,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
+from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
 from apmdm.constructions.masked_arm.schedule import (
     MaskedARMSimulation,
     build_masked_arm,
@@ -248,9 +248,6 @@ def run_suite(options: CheckOptions) -> list[CheckRow]:
                 detail=res.failure or f"function level; S <= {max_size}, layers = planned k",
             )
         )
-    from apmdm.checks.theorem3_compiled import compiled_rows  # imports this module
-
-    rows += compiled_rows(options)
     model = left_to_right_mdm()
     res = check_instance(AOInstance(transformer_next_step(model), masked_canvas(16)))
     rows.append(
@@ -265,7 +262,7 @@ def run_suite(options: CheckOptions) -> list[CheckRow]:
     return rows
 
 
-SUITE = register_suite(
+SUITE = (
     CheckSuite(
         theorem="3",
         name="theorem3-ao-to-masked-arm",
@@ -274,3 +271,4 @@ SUITE = register_suite(
         run=run_suite,
     )
 )
+SUITES = (SUITE,)

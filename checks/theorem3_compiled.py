@@ -29,15 +29,15 @@ from dataclasses import dataclass, replace
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from apmdm.checks.registry import CheckOptions, CheckRow
+from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
 from apmdm.checks.theorem3 import AOInstance, Theorem3Result, check_instance
+from apmdm.constructions.efasp import Program, compile_program
 from apmdm.constructions.masked_arm.compiled import (
     DEFAULT_PARTS,
     Parts,
     build_compiled,
     compile_masked_arm,
 )
-from apmdm.constructions.efasp import Program, compile_program
 from apmdm.machines.errors import ApmdmError
 from apmdm.machines.tokens import MASK, Canvas
 from apmdm.theory.theorem3 import COMPILED_EXTRA_LAYERS
@@ -180,3 +180,13 @@ def compiled_rows(options: CheckOptions) -> list[CheckRow]:
             detail=res.failure or (f"transformer level; S <= {max_size}; layers = measured "
                                    f"depth difference (max {res.max_extra_layers})")))
     return rows
+
+
+SUITE = CheckSuite(
+    theorem="3",
+    name="theorem3-ao-to-masked-arm-compiled",
+    description="AO-MDM -> Masked-ARM at the transformer level: compiled E-FASP AO-MDMs, "
+    "extra layers measured as the depth difference",
+    run=compiled_rows,
+)
+SUITES = (SUITE,)

@@ -25,7 +25,7 @@ from apmdm.checks.pram_cases import (
     random_rows,
     sweep_sizes,
 )
-from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
+from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
 from apmdm.constructions.pram.apmdm import compile_apmdm
 from apmdm.machines.pram import PRAMResult
 from apmdm.theory import theorem4 as th
@@ -72,9 +72,9 @@ def run_apmdm_suite(options: CheckOptions) -> list[CheckRow]:
     return rows + random_rows(THEOREM, APMDM_NAME, apmdm_runner(), options, count)
 
 
-register_suite(CheckSuite(THEOREM, APMDM_NAME,
-                          "PRAM -> AP-MDM in place: steps <= 2T+1, context <= S + 2P (Theorem 4)",
-                          run_apmdm_suite))
+APMDM_SUITE = CheckSuite(THEOREM, APMDM_NAME,
+                         "PRAM -> AP-MDM in place: steps <= 2T+1, context <= S + 2P (Theorem 4)",
+                         run_apmdm_suite)
 
 
 # --- Turing machines: ARM (context = time) versus AP-MDM (context = space) ---------------------
@@ -142,9 +142,11 @@ def run_tm_suite(construction: str) -> Callable[[CheckOptions], list[CheckRow]]:
     return run
 
 
-register_suite(CheckSuite(THEOREM, TM_ARM_NAME,
-                          "contrast: TM -> ARM, one record per TM step (context = n + T + 2)",
-                          run_tm_suite(TM_ARM_NAME)))
-register_suite(CheckSuite(THEOREM, TM_APMDM_NAME,
-                          "TM -> AP-MDM, tape in place (context <= n + space + 4)",
-                          run_tm_suite(TM_APMDM_NAME)))
+SUITES = (
+    APMDM_SUITE,
+    CheckSuite(THEOREM, TM_ARM_NAME,
+               "contrast: TM -> ARM, one record per TM step (context = n + T + 2)",
+               run_tm_suite(TM_ARM_NAME)),
+    CheckSuite(THEOREM, TM_APMDM_NAME, "TM -> AP-MDM, tape in place (context <= n + space + 4)",
+               run_tm_suite(TM_APMDM_NAME)),
+)

@@ -1,6 +1,6 @@
 """Checker for Theorem 5: the pair-insertion AP-MDM's support is exactly two-sided Dyck-k.
 
-Rows (all in the :class:`~apmdm.checks.registry.CheckRow` shape):
+Rows (all in the :class:`~apmdm.checks.suite.CheckRow` shape):
 
 * ``support`` rows, one per (k, even length n): the explorer applies g to every random
   outcome of every reachable canvas; the words of length n it reaches must equal the members
@@ -21,14 +21,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite, register_suite
+from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
+from apmdm.constructions.dyck.apmdm import DyckGenerator, explore, sample, word_of
 from apmdm.constructions.dyck.arm_illustration import (
     BalancedCountRule,
     RoundReductionRule,
     StopRule,
     first_failure,
 )
-from apmdm.constructions.dyck.apmdm import DyckGenerator, explore, sample, word_of
 from apmdm.machines.errors import ApmdmError
 from apmdm.machines.process import Limits, StopReason
 from apmdm.theory import theorem5
@@ -175,8 +175,9 @@ def run_suite(options: CheckOptions,
     return rows
 
 
-SUITE = register_suite(CheckSuite(
+SUITE = (CheckSuite(
     THEOREM, "dyck-support",
     "pair-insertion AP-MDM: reachable words == two-sided Dyck-k (exhaustive), samples are "
     "members, counts cross-checked; ARM stop-rule illustration",
     run_suite))
+SUITES = (SUITE,)

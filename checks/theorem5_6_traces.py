@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from apmdm.checks.registry import TraceableRun, TraceTarget, register_trace_target
+from apmdm.checks.trace_target import TraceableRun, TraceTarget
 from apmdm.constructions.dyck.apmdm import BOS, EOS, DyckGenerator, sampling_process
 from apmdm.constructions.preserve import (
     PreserveARMReplay,
@@ -66,11 +66,11 @@ def _trace_preserve(model: str, n: int, seed: int) -> TraceableRun:
     raise InvalidArgumentError(f"preserve: model {model!r} not available (ap-mdm, arm)")
 
 
-register_trace_target(TraceTarget(
-    "dyck", (Model.APMDM.value,),
-    "Theorem 5: one seeded sample of the Dyck-2 pair-insertion AP-MDM (n = max word length)",
-    _trace_dyck))
-register_trace_target(TraceTarget(
-    "preserve", (Model.APMDM.value, Model.ARM.value),
-    "Theorem 6: a random PRESERVE instance with n edit steps, AP-MDM in place or ARM replay",
-    _trace_preserve))
+TRACE_TARGETS = (
+    TraceTarget("dyck", (Model.APMDM.value,),
+                "Theorem 5: one seeded sample of the Dyck-2 pair-insertion AP-MDM (n = max word "
+                "length)", _trace_dyck),
+    TraceTarget("preserve", (Model.APMDM.value, Model.ARM.value),
+                "Theorem 6: a random PRESERVE instance with n edit steps, AP-MDM in place or ARM "
+                "replay", _trace_preserve),
+)

@@ -288,7 +288,12 @@ def check_restriction(
         )
 
 
-DEFAULT_MAX_WORK = 2_000_000  # positions processed by a run (sum of canvas lengths)
+# Positions processed by a run (sum over steps of the canvas length a step reads). [decision]
+# A position costs from about 35 ns (an ARM step appending to a long canvas) to several us (a
+# step that simulates a PRAM step), so this bounds a run to roughly 10 s .. a few minutes;
+# --timeout bounds wall-clock time exactly. The default sizes of every trace target stay
+# below it (the largest: matmul-bool --model arm --n 8, 1.3e8 positions, 5 s).
+DEFAULT_MAX_WORK = 1_000_000_000
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 
 from apmdm.checks.cli import main
 from apmdm.checks.commands.check_cmd import run_suites, to_json
-from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite
+from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
 from apmdm.machines.trace import read_trace
 
 

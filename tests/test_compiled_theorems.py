@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from apmdm.checks.catalogue import build_compiled
 from apmdm.checks.compiled import (
     MDM_BUDGET,
     compiled_apmdm_runner,
@@ -23,12 +24,11 @@ from apmdm.checks.compiled import (
     supported_instances,
 )
 from apmdm.checks.pram_cases import case_from_instance, check_case
-from apmdm.checks.registry import CheckOptions
-from apmdm.constructions.efasp.registry import build_construction
+from apmdm.checks.suite import CheckOptions
 from apmdm.constructions.pram.compiled.apmdm import compile_apmdm_efasp
 from apmdm.constructions.pram.compiled.common import low_digit_base
-from apmdm.constructions.pram.mdm import PramToMDM
 from apmdm.constructions.pram.compiled.mdm import compile_mdm_efasp
+from apmdm.constructions.pram.mdm import PramToMDM
 from apmdm.machines.errors import CompiledModelMismatch, ConstructionError
 from apmdm.machines.pram import PRAM, Variant
 from apmdm.machines.pram.library import LIBRARY
@@ -209,7 +209,7 @@ SIZES = (4, 8, 16, 32, 64, 128, 256)
 @pytest.mark.parametrize("construction", ["thm1-mdm", "thm4-apmdm"])
 @pytest.mark.parametrize("program", ["prefix-sum", "sum"])
 def test_depth_constant_width_logarithmic(construction, program):
-    figs = [build_construction(construction, program, n) for n in SIZES]
+    figs = [build_compiled(construction, program, n) for n in SIZES]
     depths = {m.spec.depth for m in figs}
     widths = np.array([m.spec.width for m in figs], dtype=float)
     logs = np.log2(np.array([m.spec.max_length for m in figs], dtype=float))
@@ -229,7 +229,7 @@ def test_dividing_programs_width_affine_in_the_word_size(construction, program, 
     """Programs with div/mod: depth constant, and the width is ``c0 + c1 w + K`` exactly
     (every bit-level gadget has w + O(1) units; K = low_digit_base(w, L) <= 512 comparisons
     give the low digit of a quotient), with w <= log2(L) + 8."""
-    figs = [build_construction(construction, program, n) for n in sizes]
+    figs = [build_compiled(construction, program, n) for n in sizes]
     assert len({m.spec.depth for m in figs}) == 1
     ws = [m.info["word_bits"] for m in figs]
     ks = [low_digit_base(w, m.spec.max_length) for w, m in zip(ws, figs, strict=True)]
@@ -245,7 +245,7 @@ def test_dividing_programs_width_affine_in_the_word_size(construction, program, 
 
 
 def test_registry_build_explain_and_export_roundtrip(tmp_path):
-    model = build_construction("thm4-apmdm", "prefix-sum", 4)
+    model = build_compiled("thm4-apmdm", "prefix-sum", 4)
     path = tmp_path / "m.npz"
     save_transformer(model.spec, str(path), str(tmp_path / "m.json"))
     loaded = load_transformer(str(path))

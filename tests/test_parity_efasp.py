@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from apmdm.checks.catalogue import build_compiled
 from apmdm.constructions.efasp import evaluate
-from apmdm.constructions.efasp.registry import build_construction
 from apmdm.constructions.tasks.parity import (
     PARITY_PROCESS,
     parity_canvas,
@@ -101,7 +101,7 @@ def test_depth_and_width_are_constant_in_n():
 
 
 def test_registered_for_explain():
-    model = build_construction("parity", None, 64)
+    model = build_compiled("parity", None, 64)
     assert model.spec.max_length == 64 and model.spec.depth == compile_parity(63).stats["depth"]
 
 

@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apmdm.machines.errors import ApmdmError, AssemblyError, InvalidArgumentError, InvalidProgramError
+from apmdm.machines.errors import (
+    ApmdmError,
+    AssemblyError,
+    InvalidArgumentError,
+    InvalidProgramError,
+)
 from apmdm.machines.pram import PRAM, Instr, Op, Program, ProgramBuilder, parse_size_expr
 from apmdm.machines.pram.assembly import (
     MAX_LINE_CHARS,

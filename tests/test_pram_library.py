@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apmdm.checks.library_entries import list_entries
+from apmdm.checks.catalogue import Kind, entries
 from apmdm.machines.errors import (
     CommonWriteConflictError,
     ConcurrentReadError,
@@ -312,10 +312,10 @@ def test_get_program_names_the_unknown_and_the_known():
 
 
 def test_list_entries_show_every_program_with_bounds_and_variant():
-    entries = {e.name: e for e in list_entries()}
-    assert set(entries) == set(LIBRARY)
-    for name, e in entries.items():
-        assert e.kind == "pram-program"
+    listed = {e.name: e for e in entries(Kind.PROGRAM)}
+    assert set(listed) == set(LIBRARY)
+    for name, e in listed.items():
+        assert e.kind is Kind.PROGRAM
         assert LIBRARY[name].variant.value in e.summary and "T=" in e.summary
 
 

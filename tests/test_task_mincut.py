@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apmdm.checks.registry import CheckOptions
+from apmdm.checks.suite import CheckOptions
 from apmdm.checks.tasks import mincut_rows
 from apmdm.constructions.tasks.mincut import (
     HEADER_CUT,

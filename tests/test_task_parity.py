@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apmdm.checks.registry import CheckOptions
+from apmdm.checks.suite import CheckOptions
 from apmdm.checks.tasks import parity_rows
 from apmdm.constructions.tasks.parity import (
     BOS,

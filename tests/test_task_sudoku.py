@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apmdm.checks.registry import CheckOptions
+from apmdm.checks.suite import CheckOptions
 from apmdm.checks.tasks import sudoku_rows
 from apmdm.constructions.tasks.sudoku import (
     SUDOKU_PROCESS,

@@ -8,18 +8,18 @@ import pytest
 from hypothesis import given, settings
 
 from apmdm.checks.pram_cases import PramCase, library_programs
-from apmdm.checks.registry import CheckOptions
 from apmdm.checks.strategies import pram_instances
+from apmdm.checks.suite import CheckOptions
 from apmdm.checks.theorem1 import check_arm, check_mdm, run_mdm_suite
 from apmdm.constructions.pram.arm import compile_arm
-from apmdm.constructions.pram.slot import HALTED, NO_WRITE, WADDR
 from apmdm.constructions.pram.mdm import PramToMDM, compile_mdm
+from apmdm.constructions.pram.slot import HALTED, NO_WRITE, WADDR
 from apmdm.machines.errors import ConstructionError, RestrictionViolation
 from apmdm.machines.pram import PRAM, Variant
 from apmdm.machines.process import GenerationProcess, Model
 from apmdm.machines.tokens import MASK
-from tests.pram_test_programs import concurrent_writes, prefix_sums, read_after_write
 from apmdm.theory import theorem1 as th
+from tests.pram_test_programs import concurrent_writes, prefix_sums, read_after_write
 
 X = (3, 1, 4, 1, 5, 9, 2, 6)
 

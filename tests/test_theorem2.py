@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 
-from apmdm.checks.registry import CheckOptions, load_suites
+from apmdm.checks.catalogue import suites
+from apmdm.checks.suite import CheckOptions
 from apmdm.checks.theorem2 import check_contrast, check_mdm_run, mdm_instances, run_suite, sweep
 from apmdm.constructions.serial.nets import (
     binary_counter_apmdm,
@@ -14,7 +15,12 @@ from apmdm.constructions.serial.nets import (
     locator_model,
     masked_canvas,
 )
-from apmdm.constructions.serial.simulation import CountedForward, network_shape, simulate_apmdm, simulate_mdm
+from apmdm.constructions.serial.simulation import (
+    CountedForward,
+    network_shape,
+    simulate_apmdm,
+    simulate_mdm,
+)
 from apmdm.machines.errors import CompiledModelMismatch
 from apmdm.machines.process import Limits, StopReason
 from apmdm.theory.theorem2 import (
@@ -113,6 +119,6 @@ def test_contrast_exceeds_mdm_bound_and_can_fail():
 
 
 def test_suite_registered_and_quick_run_passes():
-    assert "theorem2-serial-simulation" in {s.name for s in load_suites()}
+    assert "theorem2-serial-simulation" in {s.name for s in suites()}
     rows = run_suite(CheckOptions(quick=True))
     assert rows and all(r.ok for r in rows), [r.detail for r in rows if not r.ok]

@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 from hypothesis import given, settings
 
-from apmdm.checks.registry import CheckOptions, load_suites
+from apmdm.checks.catalogue import suites
+from apmdm.checks.suite import CheckOptions
 from apmdm.checks.theorem3 import (
     AOInstance,
     RandomAOMDM,
@@ -141,7 +142,7 @@ def test_non_ao_next_step_is_refused():
 
 
 def test_suite_registered_and_quick_run_passes():
-    names = {s.name for s in load_suites()}
+    names = {s.name for s in suites()}
     assert "theorem3-ao-to-masked-arm" in names
     rows = run_suite(CheckOptions(quick=True))
     assert rows and all(r.ok for r in rows)

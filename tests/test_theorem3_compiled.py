@@ -14,6 +14,9 @@ from apmdm.checks.theorem3_compiled import (
     check_program_instance,
     sweep_compiled,
 )
+from apmdm.constructions.efasp import Program, compile_program, evaluate
+from apmdm.constructions.efasp.gadgets import Affine
+from apmdm.constructions.efasp.lower import HeadOp
 from apmdm.constructions.masked_arm.compiled import (
     BLANK,
     DEFAULT_PARTS,
@@ -25,9 +28,6 @@ from apmdm.constructions.masked_arm.compiled import (
     rebuild_from_log,
     rebuild_head,
 )
-from apmdm.constructions.efasp import Program, compile_program, evaluate
-from apmdm.constructions.efasp.gadgets import Affine
-from apmdm.constructions.efasp.lower import HeadOp
 from apmdm.machines.errors import ConstructionError, InvalidArgumentError
 from apmdm.machines.process import Limits
 from apmdm.machines.tokens import MASK

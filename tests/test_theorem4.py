@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 
 from apmdm.checks.pram_cases import PramCase, library_programs
-from apmdm.checks.registry import CheckOptions
 from apmdm.checks.strategies import pram_instances
+from apmdm.checks.suite import CheckOptions
 from apmdm.checks.theorem4 import check_apmdm, run_apmdm_suite
 from apmdm.constructions.pram.apmdm import PramToAPMDM, compile_apmdm
 from apmdm.constructions.pram.slot import T_
@@ -17,8 +17,8 @@ from apmdm.machines.errors import ConstructionError
 from apmdm.machines.pram import PRAM, Variant
 from apmdm.machines.process import StepOutput, StopReason
 from apmdm.machines.tokens import MASK
-from tests.pram_test_programs import concurrent_writes, prefix_sums, read_after_write
 from apmdm.theory import theorem4 as th
+from tests.pram_test_programs import concurrent_writes, prefix_sums, read_after_write
 
 X = (3, 1, 4, 1, 5, 9, 2, 6)
 

@@ -8,16 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apmdm.checks.registry import CheckOptions
+from apmdm.checks.suite import CheckOptions
 from apmdm.checks.theorem5 import check_arm_rule, check_sampling, check_support, run_suite
-from apmdm.constructions.dyck.arm_illustration import (
-    BalancedCountRule,
-    RoundReductionRule,
-    StoppingARM,
-    arm_sampling_process,
-    arm_support,
-    first_failure,
-)
 from apmdm.constructions.dyck.apmdm import (
     BOS,
     EOS,
@@ -27,6 +19,14 @@ from apmdm.constructions.dyck.apmdm import (
     sample,
     sampling_process,
     word_of,
+)
+from apmdm.constructions.dyck.arm_illustration import (
+    BalancedCountRule,
+    RoundReductionRule,
+    StoppingARM,
+    arm_sampling_process,
+    arm_support,
+    first_failure,
 )
 from apmdm.machines.errors import ConstructionError, InvalidArgumentError
 from apmdm.machines.process import Limits, StepOutput, StopReason, apply_transition

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apmdm.checks.registry import CheckOptions, load_trace_targets
+from apmdm.checks.catalogue import trace_targets
+from apmdm.checks.suite import CheckOptions
 from apmdm.checks.theorem6 import check_edits, run_suite
 from apmdm.constructions.preserve import (
     EditStep,
@@ -131,7 +132,7 @@ def test_missing_fill_and_bad_query():
 @pytest.mark.parametrize("target,model", [("dyck", "ap-mdm"), ("preserve", "ap-mdm"),
                                           ("preserve", "arm")])
 def test_trace_targets_round_trip(tmp_path, target, model):
-    built = load_trace_targets()[target].build(model, 6, 1)
+    built = trace_targets()[target].build(model, 6, 1)
     trace = record_trace(built.process, built.canvas, built.limits, built.construction,
                          built.parameters, built.vocabulary)
     path = tmp_path / "t.jsonl"

@@ -12,7 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apmdm.machines.errors import InvalidArgumentError, MalformedTraceError
-from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput, StopReason, arm_prompt
+from apmdm.machines.process import (
+    GenerationProcess,
+    Limits,
+    Model,
+    StepOutput,
+    StopReason,
+    arm_prompt,
+)
 from apmdm.machines.tokens import MASK
 from apmdm.machines.trace import dumps_trace, read_trace, record_trace, write_trace
 

@@ -10,7 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apmdm.checks.cli import main
-from apmdm.constructions.tasks.mincut import MINCUT_PROCESS, mincut_canvas, mincut_limits, random_instance
+from apmdm.constructions.tasks.mincut import (
+    MINCUT_PROCESS,
+    mincut_canvas,
+    mincut_limits,
+    random_instance,
+)
 from apmdm.constructions.tasks.parity import PARITY_PROCESS, parity_canvas, parity_limits
 from apmdm.constructions.tasks.sudoku import SUDOKU_PROCESS, sudoku_canvas, sudoku_limits
 from apmdm.constructions.tasks.sudoku_puzzles import generate_puzzle

@@ -12,7 +12,13 @@ from apmdm.machines.errors import (
     SizeLimitExceeded,
     StepLimitExceeded,
 )
-from apmdm.machines.tm_library import LIBRARY, binary_increment, get_machine, palindromes, zeros_then_ones
+from apmdm.machines.tm_library import (
+    LIBRARY,
+    binary_increment,
+    get_machine,
+    palindromes,
+    zeros_then_ones,
+)
 from apmdm.machines.turing import Rule, TMLimits, TuringMachine
 
 binary_words = st.text(alphabet="01", max_size=14)

@@ -1,6 +1,6 @@
 """`apmdm check [THEOREM...]`: run the registered theorem checkers and print measured vs bound.
 
-Generic over :data:`checks.registry.SUITE_MODULES`: every registered :class:`CheckSuite` whose
+Generic over :func:`apmdm.checks.catalogue.suites`: every :class:`CheckSuite` whose
 theorem id is selected (all by default) runs its default sweep (``--quick``: a smaller one)
 and returns :class:`CheckRow` results. The command prints
 
@@ -22,7 +22,8 @@ import json
 import sys
 import time
 
-from apmdm.checks.registry import CheckOptions, CheckRow, CheckSuite, load_suites
+from apmdm.checks.catalogue import suites as catalogue_suites
+from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
 from apmdm.machines.errors import InvalidArgumentError
 
 JSON_VERSION = 1
@@ -47,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def select_suites(theorems: list[str]) -> list[CheckSuite]:
-    suites = load_suites()
+    suites = list(catalogue_suites())
     if not theorems:
         return suites
     known = sorted({s.theorem for s in suites})

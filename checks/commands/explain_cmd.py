@@ -6,9 +6,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from apmdm.checks.registry import ListEntry
+from apmdm.checks.catalogue import build_compiled
 from apmdm.constructions.efasp.explain import explain
-from apmdm.constructions.efasp.registry import build_construction
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    model = build_construction(args.construction, args.program, args.n)
+    model = build_compiled(args.construction, args.program, args.n)
     ex = explain(model.spec)
     if args.json:
         print(json.dumps({"construction": args.construction, "program": args.program,
@@ -32,12 +31,3 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(ex.text)
     return 0
-
-
-def list_efasp_programs() -> list[ListEntry]:
-    """`apmdm list` entries for the E-FASP example programs."""
-    from apmdm.constructions.efasp.programs import EXAMPLES
-    out = []
-    for name, (build, _) in EXAMPLES.items():
-        out.append(ListEntry("efasp-program", f"efasp:{name}", build(8).description))
-    return out

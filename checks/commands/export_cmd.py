@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from apmdm.checks.catalogue import build_compiled
 from apmdm.checks.commands.common import add_timeout
-from apmdm.constructions.efasp.registry import build_construction
 from apmdm.machines.errors import InvalidArgumentError
 from apmdm.machines.jsonl import check_output_paths
 from apmdm.machines.transformer.export import save_transformer
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidArgumentError(f"output directory {directory!r} does not exist")
     layout_path = args.layout or out[:-4] + ".json"
     check_output_paths({"-o": out, "--layout": layout_path}, {})
-    model = build_construction(args.construction, args.program, args.n)
+    model = build_compiled(args.construction, args.program, args.n)
     layout = save_transformer(model.spec, out, layout_path)
     print(f"wrote {out} ({len(layout['layers'])} layers, width {len(layout['residual'])}) "
           f"and {layout_path}")

@@ -1,37 +1,35 @@
-"""`apmdm list`: what is registered (programs, machines, constructions, tasks)."""
+"""`apmdm list`: every catalogue entry (programs, machines, constructions, compiled
+constructions, E-FASP programs, trace targets, check suites)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from apmdm.checks.registry import list_entries, load_suites
+from apmdm.checks.catalogue import Kind, entries
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    kinds = ", ".join(k.value for k in Kind)
     p = sub.add_parser(
         "list",
-        help="list registered programs, machines, constructions and checks",
-        description="List everything registered: PRAM programs with their bounds, "
-        "Turing machines, constructions, tasks and check suites.",
+        help="list programs, machines, constructions, trace targets and check suites",
+        description="List the catalogue: PRAM programs with their bounds, Turing machines, "
+        "constructions, compiled constructions, E-FASP programs, trace targets and check "
+        f"suites. Kinds: {kinds}.",
     )
-    p.add_argument("--kind", help="only entries of this kind (e.g. pram-program)")
+    p.add_argument("--kind", help=f"only entries of this kind ({kinds})")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    entries = list_entries()
-    suites = load_suites()
-    rows = [(e.kind, e.name, e.summary) for e in entries]
-    rows += [("check", s.name, f"Theorem {s.theorem}: {s.description}") for s in suites]
-    if args.kind:
-        rows = [r for r in rows if r[0] == args.kind]
+    rows = entries(Kind.parse(args.kind) if args.kind else None)
     if args.json:
-        print(json.dumps([{"kind": k, "name": n, "summary": s} for k, n, s in rows], indent=2))
+        print(json.dumps([e.to_json() for e in rows], indent=2))
         return 0
-    width = max((len(r[1]) for r in rows), default=4)
-    kinds = max((len(r[0]) for r in rows), default=4)
-    for k, n, s in rows:
-        print(f"{k:<{kinds}}  {n:<{width}}  {s}")
+    kinds = max((len(e.kind.value) for e in rows), default=4)
+    width = max((len(e.name) for e in rows), default=4)
+    for e in rows:
+        print(f"{e.kind.value:<{kinds}}  {e.name:<{width}}  {e.summary}")
     return 0

@@ -1,6 +1,6 @@
 """`apmdm trace TARGET --model MODEL --n N [--seed S] -o FILE`: record a construction's run.
 
-Generic over :data:`checks.registry.TRACE_MODULES`: a registered :class:`TraceTarget` builds
+Generic over :func:`apmdm.checks.catalogue.trace_targets`: a :class:`TraceTarget` builds
 a :class:`TraceableRun` for a model, a size and a seed; this command records it with
 :func:`machines.trace.record_trace` and writes it atomically (JSON Lines, for `apmdm show`).
 An unknown target or model gives an error listing what is available.
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 
+from apmdm.checks.catalogue import trace_targets
 from apmdm.checks.commands.common import add_timeout, positive
-from apmdm.checks.registry import TraceTarget, build_run, load_trace_targets
+from apmdm.checks.trace_target import TraceTarget, build_run
 from apmdm.machines.errors import InvalidArgumentError
 from apmdm.machines.jsonl import check_output_paths
 from apmdm.machines.process import DEFAULT_MAX_WORK
@@ -65,7 +66,7 @@ def lookup(targets: dict[str, TraceTarget], name: str, model: str | None) -> tup
 def run(args: argparse.Namespace) -> int:
     from apmdm.machines.trace import record_trace, write_trace
 
-    targets = load_trace_targets()
+    targets = trace_targets()
     if args.target in (None, "list"):
         print(describe(targets))
         return 0

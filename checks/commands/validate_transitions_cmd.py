@@ -16,8 +16,9 @@ import argparse
 import json
 import sys
 
+from apmdm.checks.catalogue import trace_targets
 from apmdm.checks.commands.common import add_max_bytes, add_timeout, positive
-from apmdm.checks.registry import build_run, load_trace_targets
+from apmdm.checks.trace_target import build_run
 from apmdm.machines.errors import InvalidArgumentError
 from apmdm.machines.jsonl import check_output_paths, escape_control
 from apmdm.machines.process import DEFAULT_MAX_WORK
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    targets = load_trace_targets()
+    targets = trace_targets()
     target = targets.get(args.target)
     if target is None:
         raise InvalidArgumentError(f"unknown trace target {args.target!r}; available: "

@@ -162,3 +162,16 @@ def random_canvas(name: str, n: int, max_length: int, rng: Any) -> tuple:
         return tuple(rng.choice("()") for _ in range(n))
     hi = 9 if name == "reverse" else SMALL_VOCAB - 1
     return tuple(rng.randint(0, hi) for _ in range(n))
+
+
+def build_example(name: str, n: int):
+    """Example ``name`` compiled to an exact AHA transformer for canvases of length <= ``n``
+    (a :class:`~apmdm.machines.transformer.CompiledTransformer`)."""
+    from apmdm.constructions.efasp.compiler import compile_program
+    from apmdm.machines.transformer import CompiledTransformer
+
+    compiled = compile_program(EXAMPLES[name][0](n), n)
+    base = compiled.transformer
+    return CompiledTransformer(base.spec, base.codec, base.name,
+                               {"compiled_program": compiled, "stats": dict(compiled.stats)})
+

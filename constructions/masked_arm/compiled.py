@@ -68,13 +68,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from apmdm.constructions.masked_arm.schedule import BLANK, HALT, LoggedLayout, MaskedARMSimulation
 from apmdm.constructions.efasp import gadgets as G
 from apmdm.constructions.efasp.compiler import assemble, compile_program, schedule
 from apmdm.constructions.efasp.gadgets import Affine, Gadget
 from apmdm.constructions.efasp.lang import Program, Type
 from apmdm.constructions.efasp.lower import GadgetOp, HeadOp, Lowered, lower
 from apmdm.constructions.efasp.typecheck import check_program
+from apmdm.constructions.masked_arm.schedule import BLANK, HALT, LoggedLayout, MaskedARMSimulation
 from apmdm.machines.errors import ConstructionError, InvalidArgumentError
 from apmdm.machines.process import GenerationProcess, Model
 from apmdm.machines.tokens import MASK, Canvas

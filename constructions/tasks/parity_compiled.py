@@ -34,7 +34,6 @@ from typing import Any
 
 from apmdm.constructions.efasp.compiler import CompiledProgram, compile_program
 from apmdm.constructions.efasp.lang import Program
-from apmdm.constructions.efasp.registry import ConstructionEntry, register_construction
 from apmdm.constructions.tasks.parity import BOS, PARITY_VOCABULARY
 from apmdm.machines.errors import InvalidArgumentError
 from apmdm.machines.process import GenerationProcess, Model, StepOutput, mask_positions
@@ -100,13 +99,9 @@ def same_step_output(canvas: Sequence[Any], a: StepOutput, b: StepOutput) -> boo
     return True
 
 
-def _build(program: str | None, n: int) -> CompiledTransformer:
+def build_transformer(n: int) -> CompiledTransformer:
+    """The parity elimination f compiled for canvases of length at most ``n``."""
     compiled = compile_program(parity_program(), n)
     base = compiled.transformer
     return CompiledTransformer(base.spec, base.codec, base.name,
                                {"compiled_program": compiled, "stats": dict(compiled.stats)})
-
-
-ENTRY = register_construction(ConstructionEntry(
-    "parity", "parity elimination f as a compiled E-FASP transformer (n = max canvas length)",
-    _build))

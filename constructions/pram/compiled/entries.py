@@ -1,5 +1,5 @@
-"""Registers the compiled Theorem-1 / Theorem-4 transformers for `apmdm explain` and
-`apmdm export-weights`: ``thm1-mdm`` and ``thm4-apmdm``.
+"""Builders of the compiled Theorem-1 / Theorem-4 transformers for `apmdm explain` and
+`apmdm export-weights` (listed in the catalogue as ``thm1-mdm`` and ``thm4-apmdm``).
 
 ``--program`` names a PRAM library program the compiled path supports (any program not
 run under CRCW-arbitrary), ``--n`` its size parameter; the construction is compiled with the
@@ -9,7 +9,6 @@ library's declared bounds T(n) and S(n) and the default word size ``w(n)``
 
 from __future__ import annotations
 
-from apmdm.constructions.efasp.registry import _ENTRIES, ConstructionEntry, register_construction
 from apmdm.constructions.pram.compiled.common import compiles
 from apmdm.machines.errors import InvalidArgumentError
 from apmdm.machines.transformer import CompiledTransformer
@@ -50,13 +49,3 @@ def build_thm4(program: str | None, n: int) -> CompiledTransformer:
     con = compile_apmdm_efasp(lib.program, length, max(b.memory, length, 1), b.time,
                               lib.variant)
     return _wrap(con.compiled, con.parameters())
-
-
-if "thm1-mdm" not in _ENTRIES:
-    register_construction(ConstructionEntry(
-        "thm1-mdm", "Theorem 1: the PRAM -> MDM next-step function compiled to an exact AHA "
-        "transformer (n = library size)", build_thm1, supported_library(), "prefix-sum"))
-if "thm4-apmdm" not in _ENTRIES:
-    register_construction(ConstructionEntry(
-        "thm4-apmdm", "Theorem 4: the PRAM -> AP-MDM next-step function compiled to an exact "
-        "AHA transformer (n = library size)", build_thm4, supported_library(), "prefix-sum"))
