@@ -79,6 +79,29 @@ def _rows(trace: Trace) -> list[tuple[int, Sequence[Any], list[str | None], dict
     return rows
 
 
+class LengthBudget:
+    """Refuses a trace while it is read (``read_trace(..., check_lengths=budget)``), from the
+    canvas lengths alone: at most ``max_cells`` cells plus deletion marks (text, HTML) or at
+    most ``max_pixels`` pixels of ``scale`` x ``scale`` cells (space-time PNG)."""
+
+    def __init__(self, max_cells: int | None = None, max_pixels: int | None = None,
+                 scale: int = 1):
+        self.max_cells, self.max_pixels, self.scale = max_cells, max_pixels, scale
+        self.cells = self.rows = self.width = 0
+
+    def __call__(self, length: int, deleted: int) -> None:
+        self.cells += length + deleted
+        self.rows += 1
+        self.width = max(self.width, length, 1)
+        if self.max_cells is not None and self.cells > self.max_cells:
+            raise SizeLimitExceeded(f"the view has more than {self.max_cells} cells "
+                                    "(raise it with --max-cells)")
+        pixels = self.width * self.rows * self.scale * self.scale
+        if self.max_pixels is not None and pixels > self.max_pixels:
+            raise SizeLimitExceeded(f"space-time picture of more than {self.max_pixels} "
+                                    "pixels; lower --scale")
+
+
 def view_cells(trace: Trace) -> int:
     """Cells a text/HTML view shows (canvas cells plus deletion markers), from the lengths."""
     return len(trace.initial) + sum(len(s.canvas) + len(s.deleted) for s in trace.steps)

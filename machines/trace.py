@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -450,12 +450,16 @@ def _check_stop(r: _Reader, lineno: int, header: dict, steps: list[TraceStep],
         raise r.fail(lineno, f"stop {stop.value!r} does not hold at the last step")
 
 
-def read_trace(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Trace:
+def read_trace(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+               check_lengths: Callable[[int, int], None] | None = None) -> Trace:
     """Read and validate a trace file; raise :class:`MalformedTraceError` naming file and line.
 
     The file is streamed line by line (at most ``max_bytes`` bytes); every step is replayed;
     the counters and stop reason are recomputed; for a version-2 file the content digest of
-    the final line is checked last (a mismatch is reported as corruption at that line)."""
+    the final line is checked last (a mismatch is reported as corruption at that line).
+    ``check_lengths(canvas_length, deleted_count)``, if given, is called for the initial canvas
+    and for each step as soon as its line is parsed, before the replay: a viewer uses it to
+    refuse a trace over its budget without replaying it."""
     p = os.fspath(path)
     r = _Reader(p)
     lines = iter_lines(p, r, max_bytes)
@@ -473,12 +477,16 @@ def read_trace(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_FILE_BYTES)
         if header is None:
             header = r.header(lineno, obj)
             before = header["initial"]
+            if check_lengths is not None:
+                check_lengths(len(before), 0)
             digest.add(line)
             continue
         if "stop" in obj:
             end = (lineno, obj, r.end(lineno, obj))
             continue
         st = r.step(lineno, obj, len(steps) + 1, len(before))
+        if check_lengths is not None:
+            check_lengths(len(st.canvas), len(st.deleted))
         try:
             replay_step(header["model"], before, st, header["eos"])
         except ApmdmError as exc:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from apmdm.checks.commands.common import add_timeout
 from apmdm.machines.errors import InvalidArgumentError, SizeLimitExceeded
-from apmdm.machines.jsonl import check_output_paths, write_chunks_atomic
+from apmdm.machines.jsonl import check_output_paths, escape_control, write_chunks_atomic
 from apmdm.machines.pram.assembly import load_program_file
 from apmdm.machines.pram.interpreter import PRAM, PRAMLimits, PRAMResult, PRAMStep, Variant
 from apmdm.machines.pram.isa import Program
@@ -188,7 +188,7 @@ def format_result(result: PRAMResult, region: tuple[int, int], trace: str | None
         f"   cells       {c.cells_touched}",
     ]
     if trace:
-        lines.append(f"trace          {trace}")
+        lines.append(f"trace          {escape_control(trace)}")
     return "\n".join(lines)
 
 

@@ -9,7 +9,9 @@ from apmdm.checks.commands.common import add_max_bytes, add_timeout
 from apmdm.machines.errors import InvalidArgumentError
 from apmdm.machines.jsonl import check_output_paths, escape_control
 from apmdm.machines.render import (
+    MAX_PNG_PIXELS,
     MAX_VIEW_CELLS,
+    LengthBudget,
     check_view_budget,
     render_html,
     render_spacetime_png,
@@ -63,7 +65,10 @@ def run(args: argparse.Namespace) -> int:
     if args.format != "text" and not args.output:
         raise InvalidArgumentError(f"--format {args.format} needs -o FILE")
     check_output_paths({"-o": args.output}, {"TRACE": args.trace})
-    trace = read_trace(args.trace, args.max_bytes)
+    budget = (LengthBudget(max_pixels=MAX_PNG_PIXELS, scale=args.scale)
+              if args.format == "spacetime" and 1 <= args.scale <= 64
+              else LengthBudget(max_cells=args.max_cells))
+    trace = read_trace(args.trace, args.max_bytes, budget)
     if trace.digest is None:
         print(f"apmdm show: warning: {escape_control(args.trace)} is a version-1 trace without "
               "a content digest; only the replay checked it", file=sys.stderr)
