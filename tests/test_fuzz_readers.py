@@ -42,6 +42,17 @@ from apmdm.machines.turing import TuringMachine
 FUZZ_EXAMPLES = 10
 FUZZ_EXAMPLES_SLOW = 500
 TIME_BOUND = 10.0  # seconds per input
+MEMORY_BOUND_KB = 1024 * 1024  # peak resident memory of the test process: 1 GiB
+COUNTS: dict[str, int] = {}
+
+
+def _count(reader: str) -> None:
+    COUNTS[reader] = COUNTS.get(reader, 0) + 1
+
+
+def _peak_memory_kb() -> int:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 HOSTILE_VALUES = [
     "1" * 5000, "\ud800", "\x1b[2J\n", "\u0661", "\uff11", True, False, None, -1, 0, 1.5,
@@ -175,11 +186,13 @@ def _equal_traces(a: bytes, b: bytes) -> bool:
 
 
 def _check_trace(valid_files, seed, kind):
+    _count("traces")
     rc, data = _fuzz_jsonl(valid_files, "t.jsonl", seed, kind, ["show"])
     assert rc == 2 or (rc == 0 and _equal_traces(data, valid_files["t.jsonl"]))
 
 
 def _check_transitions(valid_files, seed, kind):
+    _count("transitions")
     rc, data = _fuzz_jsonl(valid_files, "x.jsonl", seed, kind, ["validate-transitions"])
     assert rc in (1, 2) or (rc == 0 and [json.loads(x) for x in data.splitlines()] ==
                             [json.loads(x) for x in valid_files["x.jsonl"].splitlines()])
@@ -189,6 +202,7 @@ def _check_transitions(valid_files, seed, kind):
 
 
 def _check_assembly(lines: list[str], raw_tail: bytes):
+    _count("assembly")
     folder = tempfile.mkdtemp(prefix="fz-")
     try:
         path = os.path.join(folder, "p.pram")
@@ -223,6 +237,7 @@ _TM_FIELDS = ("states", "input_symbols", "tape_symbols", "transitions", "initial
 
 
 def _check_tm(field: str, value, nested: bool):
+    _count("tm-dicts")
     base = dict(states=["q0", "q1"], input_symbols=["0"], tape_symbols=["0", "_"],
                 transitions={"q0": {"0": ["q1", "0", "R"]}}, initial_state="q0",
                 blank_symbol="_", final_states=["q1"])
@@ -244,6 +259,7 @@ def _check_tm(field: str, value, nested: bool):
 
 
 def _check_weights(valid_files, seed: int, kind: int):
+    _count("weights")
     from apmdm.machines.transformer.export import load_transformer
     original = valid_files["w.npz"]
     rng = random.Random(seed)
@@ -373,6 +389,18 @@ def test_fuzz_tm_dicts_large(field, value, nested):
 @given(st.integers(0, 2**32), st.integers(0, 2))
 def test_fuzz_weights_large(valid_files, seed, kind):
     _check_weights(valid_files, seed, kind)
+
+
+@pytest.mark.slow
+def test_fuzz_large_budget_counts_and_memory():
+    """Runs after the five large tests (file order): at least 2,000 inputs in all, and the
+    process never held more than 1 GiB."""
+    large = {k: v for k, v in COUNTS.items()}
+    if sum(large.values()) < 2000:
+        pytest.skip(f"run the whole slow set of this file (counted {large})")
+    print(f"fuzz inputs per reader: {large}, total {sum(large.values())}, "
+          f"peak memory {_peak_memory_kb() // 1024} MiB")
+    assert _peak_memory_kb() < MEMORY_BOUND_KB
 
 
 # --- a corpus of hostile files, each a one-line error -----------------------------------------

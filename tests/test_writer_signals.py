@@ -119,3 +119,20 @@ def test_an_error_mid_stream_removes_the_temp_file(tmp_path):
     with pytest.raises(RuntimeError):
         write_chunks_atomic(target, chunks())
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["t.txt"]
+
+
+def test_multi_file_write_is_all_or_nothing(tmp_path):
+    from apmdm.machines.errors import InvalidArgumentError
+    from apmdm.machines.jsonl import write_files_atomic
+    first, second = tmp_path / "a.npz", tmp_path / "a.json"
+    first.write_text("old")
+
+    def failing():
+        yield b"{"
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(InvalidArgumentError, match="No space left"):
+        write_files_atomic([(first, (b"new",)), (second, failing())])
+    assert first.read_text() == "old" and sorted(os.listdir(tmp_path)) == ["a.npz"]
+    write_files_atomic([(first, (b"new",)), (second, (b"{}",))])
+    assert first.read_text() == "new" and second.read_text() == "{}"
