@@ -12,8 +12,8 @@ import argparse
 
 from apmdm.checks.catalogue import trace_targets
 from apmdm.checks.commands.common import add_timeout, positive
-from apmdm.checks.trace_target import TraceTarget, build_run
-from apmdm.machines.errors import InvalidArgumentError
+from apmdm.checks.trace_target import DEFAULT_MAX_TRACE_N, TraceTarget, build_run
+from apmdm.machines.errors import InvalidArgumentError, SizeLimitExceeded
 from apmdm.machines.jsonl import check_output_paths
 from apmdm.machines.process import DEFAULT_MAX_WORK
 
@@ -106,4 +106,9 @@ def _pram_file(args: argparse.Namespace):
     model = (args.model or "").replace("-", "").lower()
     if model not in PRAM_MODELS:
         raise InvalidArgumentError(f"{args.target}: choose --model from {', '.join(PRAM_MODELS)}")
-    return pram_file_run(args.target, model, parse_input_list(args.input), args.variant)
+    inputs = parse_input_list(args.input)
+    if len(inputs) > DEFAULT_MAX_TRACE_N:
+        raise SizeLimitExceeded(f"{args.target}: an input of {len(inputs)} items is above "
+                                f"{DEFAULT_MAX_TRACE_N}, the size a compiled run traces in "
+                                "bounded time and memory")
+    return pram_file_run(args.target, model, inputs, args.variant)
