@@ -61,6 +61,9 @@ class Variant(str, Enum):
             ) from None
 
 
+MAX_REGISTER_CELLS = 1 << 26  # processors x registers, checked before the registers exist
+
+
 @dataclass(frozen=True)
 class PRAMLimits:
     """Bounds on every run: steps, processors, addresses and the magnitude of values."""
@@ -212,10 +215,14 @@ class PRAM:
             raise SizeLimitExceeded(
                 f"{prog.name}: output region ({start}, {length}) at n={n} exceeds the memory "
                 f"limit 0..{limit.max_address}")
-        if p * prog.num_registers > limit.max_work:
+        if p > limit.max_work:  # every processor executes an instruction in step 1
             raise WorkLimitExceeded(
-                f"{prog.name}: {p} processors x {prog.num_registers} registers exceed the work "
-                f"limit {limit.max_work} before the first step (raise it with --max-work)")
+                f"{prog.name}: {p} processors exceed the work limit {limit.max_work} in the "
+                "first step (raise it with --max-work)")
+        if p * prog.num_registers > MAX_REGISTER_CELLS:  # memory estimate, before allocating
+            raise SizeLimitExceeded(
+                f"{prog.name}: {p} processors x {prog.num_registers} registers exceed "
+                f"{MAX_REGISTER_CELLS} register cells (lower the processors or registers)")
         memory: dict[int, int] = {i: v for i, v in enumerate(vals) if v != 0}
         touched: set[int] = set(range(n))
         span = n
