@@ -46,6 +46,7 @@ from apmdm.constructions.pram.mdm import compile_mdm
 from apmdm.machines.errors import CompiledModelMismatch, ConstructionError
 from apmdm.machines.pram import PRAMResult, Program, Variant
 from apmdm.machines.process import GenerationProcess, Limits, Model, NextStep, RunResult, StepOutput
+from apmdm.machines.resources import Resources
 from apmdm.machines.tokens import MASK, Canvas
 from apmdm.theory import theorem1 as th1
 from apmdm.theory import theorem4 as th4
@@ -195,10 +196,11 @@ def compiled_apmdm_runner(compiler: Compiler = compile_apmdm_efasp) -> Callable:
         T = case.time_bound or c.time
         base = compile_apmdm(case.program, n, S, case.variant)
         start = base.initial_canvas(case.inputs)
-        w = word_bits_for_run(base.process(), start, base.limits(T), base.context)
+        w = word_bits_for_run(base.process(), start, base.limits(Resources(T, S)), base.context)
         con = compiler(case.program, n, S, T, case.variant, w)
         res = run_differential(Model.APMDM, con.reference.next_step, con.compiled,
-                               con.initial_canvas(case.inputs), con.limits(T), APMDM_NAME)
+                               con.initial_canvas(case.inputs), con.limits(Resources(T, S)),
+                               APMDM_NAME)
         out = Outcome(con.decode(res.final), res.counters.steps, res.counters.max_context)
         bound = {"steps": th4.apmdm_steps_bound(c.time),
                  "context": th4.apmdm_context_bound(S, c.processors)}

@@ -15,6 +15,7 @@ from apmdm.checks.trace_target import TraceableRun, TraceTarget
 from apmdm.constructions.pram.apmdm import compile_apmdm
 from apmdm.constructions.pram.arm import compile_arm
 from apmdm.constructions.pram.mdm import compile_mdm
+from apmdm.machines.resources import Resources
 
 PRAM_MODELS = ("mdm", "apmdm", "arm")
 
@@ -30,10 +31,10 @@ def _builder(lib: object):
         elif model == "apmdm":
             con = compile_apmdm(lib.program, len(inputs), max(bounds.memory, len(inputs), 1),
                                 lib.variant)
-            limits = con.limits(bounds.time)
+            limits = con.limits(Resources(bounds.time, bounds.memory, con.processors))
         else:
             con = compile_arm(lib.program, len(inputs), lib.variant)
-            limits = con.limits(bounds.time)
+            limits = con.limits(Resources(bounds.time, bounds.memory, con.processors))
         params = dict(con.parameters(), size=n, seed=seed, inputs=list(inputs))
         return TraceableRun(con.process(), con.initial_canvas(inputs), limits,
                             con.process().name, params, con.vocabulary())
@@ -63,10 +64,9 @@ def _tm_builder(machine_name: str):
         ref = machine.run(word)
         if model == "arm":
             con = compile_tm_arm(machine, n)
-            limits = con.limits(ref.steps)
         else:
-            con = compile_tm_apmdm(machine)
-            limits = con.limits(ref.steps, ref.space, n)
+            con = compile_tm_apmdm(machine, n)
+        limits = con.limits(Resources.of_tm(ref))
         params = {"machine": machine_name, "n": n, "seed": seed, "word": "".join(word)}
         vocab = {"size": 0, "kind": "wide", "note": "TM symbols, (state, symbol) heads, "
                  "and (state, head, cell, symbol) records"}
@@ -105,10 +105,10 @@ def pram_file_run(path: str, model: str, inputs: tuple[int, ...],
         limits = con.limits()
     elif model == "apmdm":
         con = compile_apmdm(program, len(inputs), max(span, len(inputs), 1), chosen)
-        limits = con.limits(t)
+        limits = con.limits(Resources.of_pram(ref.counters))
     else:
         con = compile_arm(program, len(inputs), chosen)
-        limits = con.limits(t)
+        limits = con.limits(Resources.of_pram(ref.counters))
     params = dict(con.parameters(), file=str(path), inputs=list(inputs), pram_time=t,
                   pram_span=span)
     return TraceableRun(con.process(), con.initial_canvas(inputs), limits,

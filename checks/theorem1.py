@@ -30,6 +30,7 @@ from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
 from apmdm.constructions.pram.arm import compile_arm
 from apmdm.constructions.pram.mdm import compile_mdm
 from apmdm.machines.pram import PRAMResult
+from apmdm.machines.resources import Resources
 from apmdm.theory import theorem1 as th
 
 THEOREM = "1"
@@ -59,7 +60,8 @@ def arm_runner(compiler: Callable = compile_arm) -> Callable:
     def run(case: PramCase, ref: PRAMResult) -> tuple[Outcome, dict[str, int]]:
         c = ref.counters
         con = compiler(case.program, len(case.inputs), case.variant)
-        res = con.process().run(con.initial_canvas(case.inputs), con.limits(c.time))
+        res = con.process().run(con.initial_canvas(case.inputs),
+                                con.limits(Resources.of_pram(c)))
         out = Outcome(con.decode(res.final), res.counters.steps, res.counters.max_context)
         bound = {"steps": th.arm_steps_bound(c.processors, c.time),
                  "context": th.arm_context_bound(len(case.inputs), c.processors, c.time)}

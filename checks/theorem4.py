@@ -28,6 +28,7 @@ from apmdm.checks.pram_cases import (
 from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
 from apmdm.constructions.pram.apmdm import compile_apmdm
 from apmdm.machines.pram import PRAMResult
+from apmdm.machines.resources import Resources
 from apmdm.theory import theorem4 as th
 
 THEOREM = "4"
@@ -42,7 +43,8 @@ def apmdm_runner(compiler: Callable = compile_apmdm) -> Callable:
         S = case.memory_bound or max(c.memory_span, len(case.inputs), 1)
         con = compiler(case.program, len(case.inputs), S, case.variant)
         res = con.process().run(con.initial_canvas(case.inputs),
-                                con.limits(case.time_bound or c.time))
+                                con.limits(Resources(case.time_bound or c.time, S,
+                                                     c.processors)))
         out = Outcome(con.decode(res.final), res.counters.steps, res.counters.max_context)
         bound = {"steps": th.apmdm_steps_bound(c.time),
                  "context": th.apmdm_context_bound(S, c.processors)}
@@ -96,12 +98,12 @@ def tm_row(construction: str, machine_name: str, word: tuple[str, ...], compiler
     try:
         if construction == TM_ARM_NAME:
             con = (compiler or compile_tm_arm)(machine, n)
-            res = con.process().run(con.initial_canvas(word), con.limits(ref.steps))
+            res = con.process().run(con.initial_canvas(word), con.limits(Resources.of_tm(ref)))
             bound = {"steps": th.tm_arm_steps_bound(ref.steps),
                      "context": th.tm_arm_context_bound(n, ref.steps)}
         else:
-            con = (compiler or compile_tm_apmdm)(machine)
-            res = con.process().run(con.initial_canvas(word), con.limits(ref.steps, ref.space, n))
+            con = (compiler or compile_tm_apmdm)(machine, n)
+            res = con.process().run(con.initial_canvas(word), con.limits(Resources.of_tm(ref)))
             bound = {"steps": th.tm_apmdm_steps_bound(ref.steps),
                      "context": th.tm_apmdm_context_bound(n, ref.space)}
         got, error = con.decode(res.final), ""

@@ -17,6 +17,7 @@ from apmdm.constructions.pram.slot import HALTED, NO_WRITE, WADDR
 from apmdm.machines.errors import ConstructionError, RestrictionViolation
 from apmdm.machines.pram import PRAM, Variant
 from apmdm.machines.process import GenerationProcess, Model
+from apmdm.machines.resources import Resources
 from apmdm.machines.tokens import MASK
 from apmdm.theory import theorem1 as th
 from tests.pram_test_programs import concurrent_writes, prefix_sums, read_after_write
@@ -120,7 +121,7 @@ def _check_instance(inst):
     assert res.counters.steps <= th.mdm_steps_bound(T)
     assert res.counters.max_context <= th.mdm_context_bound(len(x), con.processors, T + 1)
     arm = compile_arm(inst.program, len(x), inst.variant)
-    res = arm.process().run(arm.initial_canvas(x), arm.limits(T))
+    res = arm.process().run(arm.initial_canvas(x), arm.limits(Resources(T, 0)))
     assert arm.decode(res.final) == inst.result.output
     assert res.counters.steps == th.arm_steps_bound(arm.processors, T)
 

@@ -16,6 +16,7 @@ from apmdm.constructions.pram.slot import T_
 from apmdm.machines.errors import ConstructionError
 from apmdm.machines.pram import PRAM, Variant
 from apmdm.machines.process import StepOutput, StopReason
+from apmdm.machines.resources import Resources
 from apmdm.machines.tokens import MASK
 from apmdm.theory import theorem4 as th
 from tests.pram_test_programs import concurrent_writes, prefix_sums, read_after_write
@@ -25,7 +26,7 @@ X = (3, 1, 4, 1, 5, 9, 2, 6)
 
 def run(program, inputs, memory, variant=Variant.CRCW_PRIORITY, time_bound=200):
     con = compile_apmdm(program, len(inputs), memory, variant)
-    res = con.process().run(con.initial_canvas(inputs), con.limits(time_bound))
+    res = con.process().run(con.initial_canvas(inputs), con.limits(Resources(time_bound, 0)))
     return con, res
 
 
@@ -42,7 +43,7 @@ def test_costs_on_prefix_sums_context_independent_of_time():
 def test_each_pram_step_is_advance_then_commit():
     prog = read_after_write()
     con = compile_apmdm(prog, 1, 2)
-    recs = list(con.process().run_stepwise(con.initial_canvas((5,)), con.limits(10)))
+    recs = list(con.process().run_stepwise(con.initial_canvas((5,)), con.limits(Resources(10, 0))))
     # steps: const, load, addi, store(+commit), load, store(+commit), halt, fixed point
     assert len(recs) == 7 + 2 + 1
     store = recs[3]
@@ -65,7 +66,7 @@ def test_memory_bound_too_small_is_an_error():
 
 def test_f_reads_only_the_canvas_shuffled_replay():
     con = compile_apmdm(prefix_sums(), 8, 8)
-    records = list(con.process().run_stepwise(con.initial_canvas(X), con.limits(100)))
+    records = list(con.process().run_stepwise(con.initial_canvas(X), con.limits(Resources(100, 0))))
     order = list(range(len(records)))
     random.Random(3).shuffle(order)
     fresh = compile_apmdm(prefix_sums(), 8, 8)

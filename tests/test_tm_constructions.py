@@ -13,6 +13,7 @@ from apmdm.checks.theorem4 import TM_APMDM_NAME, TM_ARM_NAME, tm_row
 from apmdm.constructions.tm.apmdm import LEFT, RIGHT, TMToAPMDM, compile_tm_apmdm
 from apmdm.constructions.tm.arm import compile_tm_arm
 from apmdm.machines.process import StepOutput
+from apmdm.machines.resources import Resources
 from apmdm.machines.tm_library import LIBRARY, get_machine
 from apmdm.theory import theorem4 as th
 
@@ -23,9 +24,9 @@ def run_both(machine, word):
     ref = machine.run(word)
     n = len(word)
     arm = compile_tm_arm(machine, n)
-    a = arm.process().run(arm.initial_canvas(word), arm.limits(ref.steps))
-    ap = compile_tm_apmdm(machine)
-    b = ap.process().run(ap.initial_canvas(word), ap.limits(ref.steps, ref.space, n))
+    a = arm.process().run(arm.initial_canvas(word), arm.limits(Resources.of_tm(ref)))
+    ap = compile_tm_apmdm(machine, n)
+    b = ap.process().run(ap.initial_canvas(word), ap.limits(Resources.of_tm(ref)))
     return ref, (arm, a), (ap, b)
 
 
@@ -63,21 +64,21 @@ def test_arm_context_grows_with_time_apmdm_with_space():
 
 def test_tape_grows_by_insertion_at_both_ends():
     m = get_machine("binary-increment")
-    ap = compile_tm_apmdm(m)
-    res = ap.process().run(ap.initial_canvas(tuple("111")), ap.limits(50, 50, 3))
+    ap = compile_tm_apmdm(m, 3)
+    res = ap.process().run(ap.initial_canvas(tuple("111")), ap.limits(Resources(50, 50)))
     assert res.final[0] == LEFT and res.final[-1] == RIGHT
     assert ap.decode(res.final) == ("done", tuple("1000"))
     assert res.counters.inserts > res.counters.deletes - 2
 
 
 def test_f_reads_only_the_canvas_shuffled_replay():
-    ap = compile_tm_apmdm(get_machine("palindromes"))
+    ap = compile_tm_apmdm(get_machine("palindromes"), 4)
     word = tuple("0110")
-    recs = list(ap.process().run_stepwise(ap.initial_canvas(word), ap.limits(100, 10, 4)))
+    recs = list(ap.process().run_stepwise(ap.initial_canvas(word), ap.limits(Resources(100, 10))))
     order = list(range(len(recs)))
     random.Random(5).shuffle(order)
     for k in order:
-        assert compile_tm_apmdm(get_machine("palindromes")).next_step(recs[k].before) \
+        assert compile_tm_apmdm(get_machine("palindromes"), 4).next_step(recs[k].before) \
             == recs[k].output
 
 
@@ -91,6 +92,6 @@ def test_checker_fails_on_wrong_tm_construction():
 
     good = tm_row(TM_APMDM_NAME, "binary-increment", tuple("0101"))
     bad = tm_row(TM_APMDM_NAME, "binary-increment", tuple("0101"),
-                 compiler=lambda m: WrongWrite(m))
+                 compiler=lambda m, n: WrongWrite(m, n))
     assert good.ok and not bad.ok and not bad.outputs_equal
     assert tm_row(TM_ARM_NAME, "palindromes", tuple("0110")).ok

@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from apmdm.constructions.interface import Bound
 from apmdm.constructions.pram.slot import (
     HALTED,
     NO_WRITE,
@@ -53,7 +54,9 @@ from apmdm.constructions.pram.slot import (
 from apmdm.machines.errors import ConstructionError, InvalidArgumentError
 from apmdm.machines.pram import Program, Variant
 from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput
+from apmdm.machines.resources import Resources
 from apmdm.machines.tokens import MASK, Canvas
+from apmdm.theory import theorem4 as th4
 
 CONSTRUCTION = "pram-apmdm"
 
@@ -84,11 +87,17 @@ class PramToAPMDM:
     def context(self) -> int:
         return self.memory_size + 2 * self.processors
 
-    def limits(self, time_bound: int) -> Limits:
-        """Safety limits for a run of at most ``time_bound`` PRAM steps: 3·(2T + 1) steps, so a
-        schedule that overruns its 2T + 1 bound is measured by the checker, not truncated."""
-        return Limits(max_steps=3 * (2 * positive_int("time bound", time_bound) + 1),
+    def limits(self, resources: Resources) -> Limits:
+        """Safety limits for a run of at most ``resources.time`` PRAM steps: 3·(2T + 1) steps,
+        so a schedule that overruns its 2T + 1 bound is measured by the checker, not
+        truncated."""
+        return Limits(max_steps=3 * (2 * positive_int("time bound", resources.time) + 1),
                       max_context=self.context)
+
+    def bound(self, resources: Resources) -> Bound:
+        """Theorem 4: steps <= 2T + 1, context <= S + 2P (S = the compiled memory size)."""
+        return {"steps": th4.apmdm_steps_bound(resources.time),
+                "context": th4.apmdm_context_bound(self.memory_size, self.processors)}
 
     def initial_canvas(self, inputs: Sequence[int]) -> Canvas:
         vals = check_inputs(inputs)

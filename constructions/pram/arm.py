@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from apmdm.constructions.interface import Bound
 from apmdm.constructions.pram.slot import (
     HALTED,
     NO_WRITE,
@@ -36,7 +37,9 @@ from apmdm.constructions.pram.slot import (
 from apmdm.machines.errors import ConstructionError, InvalidArgumentError
 from apmdm.machines.pram import Program, Variant
 from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput, arm_prompt
+from apmdm.machines.resources import Resources
 from apmdm.machines.tokens import MASK, Canvas
+from apmdm.theory import theorem1 as th1
 
 CONSTRUCTION = "pram-arm"
 SEP = "SEP"
@@ -60,9 +63,15 @@ class PramToARM:
         object.__setattr__(self, "processors", positive_int("processors", p))
         object.__setattr__(self, "semantics", Semantics(self.program, p, self.n))
 
-    def limits(self, time_bound: int) -> Limits:
-        steps = self.processors * positive_int("time bound", time_bound) + 1
+    def limits(self, resources: Resources) -> Limits:
+        steps = self.processors * positive_int("time bound", resources.time) + 1
         return Limits(max_steps=steps, max_context=self.n + 2 + steps)
+
+    def bound(self, resources: Resources) -> Bound:
+        """The chain-of-thought contrast: steps <= P·T + 1, context <= n + P·T + 2."""
+        return {"steps": th1.arm_steps_bound(resources.processors, resources.time),
+                "context": th1.arm_context_bound(self.n, resources.processors,
+                                                 resources.time)}
 
     def initial_canvas(self, inputs: Sequence[int]) -> Canvas:
         vals = check_inputs(inputs)

@@ -43,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from apmdm.constructions.interface import Bound
 from apmdm.constructions.pram.slot import (
     HALTED,
     NO_WRITE,
@@ -61,7 +62,9 @@ from apmdm.constructions.pram.slot import (
 from apmdm.machines.errors import ConstructionError, InvalidArgumentError
 from apmdm.machines.pram import Program, Variant
 from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput, mask_positions
+from apmdm.machines.resources import Resources
 from apmdm.machines.tokens import MASK, Canvas
+from apmdm.theory import theorem1 as th1
 
 CONSTRUCTION = "pram-mdm"
 
@@ -91,8 +94,15 @@ class PramToMDM:
     def context(self) -> int:
         return self.n + self.processors * self.time_bound
 
-    def limits(self) -> Limits:
+    def limits(self, resources: Resources | None = None) -> Limits:
+        """Limits of a run: the canvas is built for the compiled ``time_bound``, so the
+        reference run's resources are not needed (accepted for the common interface)."""
         return Limits(max_steps=3 * (self.time_bound + 1), max_context=self.context)
+
+    def bound(self, resources: Resources) -> Bound:
+        """Theorem 1: steps <= T + 1 (T measured), context <= n + P·T_bound."""
+        return {"steps": th1.mdm_steps_bound(resources.time),
+                "context": th1.mdm_context_bound(self.n, self.processors, self.time_bound)}
 
     def initial_canvas(self, inputs: Sequence[int]) -> Canvas:
         vals = check_inputs(inputs)

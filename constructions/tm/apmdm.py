@@ -29,10 +29,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from apmdm.constructions.interface import Bound
 from apmdm.machines.errors import ConstructionError
 from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput, mask_positions
+from apmdm.machines.resources import Resources
 from apmdm.machines.tokens import MASK, Canvas
 from apmdm.machines.turing import Rule, TuringMachine
+from apmdm.theory import theorem4 as th4
 
 CONSTRUCTION = "tm-apmdm"
 LEFT, RIGHT = "|<", ">|"
@@ -41,6 +44,7 @@ LEFT, RIGHT = "|<", ">|"
 @dataclass(frozen=True)
 class TMToAPMDM:
     machine: TuringMachine
+    n: int
 
     def __post_init__(self) -> None:
         if {LEFT, RIGHT} & set(self.machine.tape_symbols):
@@ -48,6 +52,9 @@ class TMToAPMDM:
 
     def initial_canvas(self, word: Sequence[str]) -> Canvas:
         m = self.machine
+        if len(word) != self.n:
+            raise ConstructionError(
+                f"{CONSTRUCTION}: compiled for n = {self.n}, got {len(word)} symbols")
         cells = list(word) or [m.blank]
         for i, s in enumerate(word):
             if s not in m.input_symbols:
@@ -58,8 +65,14 @@ class TMToAPMDM:
     def process(self) -> GenerationProcess:
         return GenerationProcess(Model.APMDM, self.next_step, name=CONSTRUCTION)
 
-    def limits(self, max_tm_steps: int, max_space: int, n: int) -> Limits:
-        return Limits(max_steps=2 * max_tm_steps + 3, max_context=n + max_space + 4)
+    def limits(self, resources: Resources) -> Limits:
+        return Limits(max_steps=2 * resources.time + 3,
+                      max_context=self.n + resources.space + 4)
+
+    def bound(self, resources: Resources) -> Bound:
+        """Steps <= 2·time + 3, context <= n + space + 4 (the tape in place)."""
+        return {"steps": th4.tm_apmdm_steps_bound(resources.time),
+                "context": th4.tm_apmdm_context_bound(self.n, resources.space)}
 
     # -- the next-step function ------------------------------------------------------------------
 
@@ -130,5 +143,5 @@ class TMToAPMDM:
         return final[h][0], tape
 
 
-def compile_tm_apmdm(machine: TuringMachine) -> TMToAPMDM:
-    return TMToAPMDM(machine)
+def compile_tm_apmdm(machine: TuringMachine, n: int) -> TMToAPMDM:
+    return TMToAPMDM(machine, n)

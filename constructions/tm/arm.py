@@ -17,10 +17,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from apmdm.constructions.interface import Bound
 from apmdm.machines.errors import ConstructionError
 from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput, arm_prompt
+from apmdm.machines.resources import Resources
 from apmdm.machines.tokens import MASK, Canvas
 from apmdm.machines.turing import MOVES, TuringMachine
+from apmdm.theory import theorem4 as th4
 
 CONSTRUCTION = "tm-arm"
 SEP = "SEP"
@@ -45,8 +48,13 @@ class TMToARM:
     def process(self) -> GenerationProcess:
         return GenerationProcess(Model.ARM, self.next_step, eos=EOS, name=CONSTRUCTION)
 
-    def limits(self, max_tm_steps: int) -> Limits:
-        return Limits(max_steps=max_tm_steps + 1, max_context=self.n + max_tm_steps + 3)
+    def limits(self, resources: Resources) -> Limits:
+        return Limits(max_steps=resources.time + 1, max_context=self.n + resources.time + 3)
+
+    def bound(self, resources: Resources) -> Bound:
+        """The contrast: one record per TM step, context n + T + 2."""
+        return {"steps": th4.tm_arm_steps_bound(resources.time),
+                "context": th4.tm_arm_context_bound(self.n, resources.time)}
 
     def _symbol(self, canvas: Canvas, records: Sequence[tuple], cell: int) -> str:
         for rec in reversed(records):                # rightmost exact match on the cell

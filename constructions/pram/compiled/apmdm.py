@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from apmdm.constructions.efasp import CompiledProgram, compile_program
 from apmdm.constructions.efasp.lang import Program
+from apmdm.constructions.interface import Bound
 from apmdm.constructions.pram.apmdm import PramToAPMDM
 from apmdm.constructions.pram.compiled.common import (
     SlotCodec,
@@ -44,6 +45,7 @@ from apmdm.constructions.pram.compiled.common import (
 from apmdm.machines.pram import Program as PramProgram
 from apmdm.machines.pram import Variant
 from apmdm.machines.process import GenerationProcess, Limits, Model, NextStep
+from apmdm.machines.resources import Resources
 from apmdm.machines.tokens import Canvas
 
 CONSTRUCTION = "thm4-apmdm"
@@ -122,8 +124,12 @@ class CompiledPramAPMDM:
         self.codec.check_canvas(canvas)
         return canvas
 
-    def limits(self, time_bound: int | None = None) -> Limits:
-        return self.reference.limits(time_bound or self.time_bound)
+    def limits(self, resources: Resources | None = None) -> Limits:
+        """The reference construction's limits (for the compiled time bound by default)."""
+        return self.reference.limits(resources or Resources(self.time_bound, 0))
+
+    def bound(self, resources: Resources) -> Bound:
+        return self.reference.bound(resources)
 
     def decode(self, final: Canvas) -> tuple[int, ...]:
         self.codec.check_canvas(final)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from apmdm.constructions.efasp import CompiledProgram, compile_program
 from apmdm.constructions.efasp.lang import Program
+from apmdm.constructions.interface import Bound
 from apmdm.constructions.pram.compiled.common import (
     SlotCodec,
     bits_needed,
@@ -46,6 +47,7 @@ from apmdm.constructions.pram.mdm import PramToMDM
 from apmdm.machines.pram import Program as PramProgram
 from apmdm.machines.pram import Variant
 from apmdm.machines.process import GenerationProcess, Limits, Model, NextStep
+from apmdm.machines.resources import Resources
 from apmdm.machines.tokens import Canvas
 
 CONSTRUCTION = "thm1-mdm"
@@ -111,8 +113,11 @@ class CompiledPramMDM:
         self.codec.check_canvas(canvas)
         return canvas
 
-    def limits(self) -> Limits:
-        return self.reference.limits()
+    def limits(self, resources: Resources | None = None) -> Limits:
+        return self.reference.limits(resources)
+
+    def bound(self, resources: Resources) -> Bound:
+        return self.reference.bound(resources)
 
     def decode(self, final: Canvas) -> tuple[int, ...]:
         self.codec.check_canvas(final)

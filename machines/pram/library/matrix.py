@@ -9,12 +9,12 @@ take square roots; we declare ``2^(3·floor(clog2(2d²)/2))`` processors, which 
 when d is a power of two and less than 8·d³ otherwise (our decision; processors
 p >= d³ stay idle). Processor p < d³ stands for (i, j, k) with p = (i·d + j)·d + k.
 
-* ``matmul-int``: processor (i, j, k) writes A[i][k]·B[k][j] into a scratch cell
+* ``matmul-int``: processor (i, j, k) writes ``A[i][k]·B[k][j]`` into a scratch cell
   ``T[p]`` (at 3d²+1+p); a tree reduction over k (rounds s = 1, 2, ... < d, processor with
   k ≡ 0 mod 2s and k+s < d adds T[p+s]) leaves the sum in T[(i·d+j)·d]; processor k = 0 copies
-  it to C. A[i][k] is read by all j in one step: CREW.
-* ``matmul-bool``: processor (i, j, k) writes 1 into C[i][j] iff A[i][k] != 0 and B[k][j] != 0;
-  all writers of a cell write the same value: CRCW-common, constant time.
+  it to C. ``A[i][k]`` is read by all j in one step: CREW.
+* ``matmul-bool``: processor (i, j, k) writes 1 into ``C[i][j]`` iff ``A[i][k] != 0`` and
+  ``B[k][j] != 0``; all writers of a cell write the same value: CRCW-common, constant time.
 """
 
 from __future__ import annotations
