@@ -25,6 +25,8 @@ COMMAND_MODULES: list[str] = [
     "apmdm.checks.commands.show_cmd",
     "apmdm.checks.commands.check_cmd",
     "apmdm.checks.commands.trace_cmd",
+    "apmdm.checks.commands.sweep_cmd",
+    "apmdm.checks.commands.plot_cmd",
 ]
 
 

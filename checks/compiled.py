@@ -30,13 +30,13 @@ from typing import Any
 from apmdm.checks.pram_cases import (
     Outcome,
     PramCase,
-    check_case,
+    case_rows,
     declared_sizes,
     library_cases,
     random_rows,
 )
 from apmdm.checks.strategies import pram_instances
-from apmdm.checks.suite import CheckOptions, CheckRow
+from apmdm.checks.suite import Category, CheckOptions, CheckRow, CheckSuite, labelled
 from apmdm.constructions.efasp import CompiledProgram, evaluate
 from apmdm.constructions.pram.apmdm import compile_apmdm
 from apmdm.constructions.pram.compiled.apmdm import compile_apmdm_efasp
@@ -254,7 +254,22 @@ def run_compiled_suite(theorem: str, options: CheckOptions) -> list[CheckRow]:
     runner = compiled_mdm_runner() if theorem == "1" else compiled_apmdm_runner()
     budget = MDM_BUDGET if theorem == "1" else APMDM_BUDGET
     sizes = QUICK_SIZES if options.quick else SIZES
-    rows = [check_case(theorem, name, case, runner)
-            for case in compiled_library_cases(sizes, options.seed, theorem, budget)]
+    rows = case_rows(theorem, name, compiled_library_cases(sizes, options.seed, theorem, budget),
+                     runner)
     count = RANDOM_QUICK if options.quick else RANDOM_DEFAULT
-    return rows + compiled_random_rows(theorem, name, runner, options.seed, count)
+    rows += compiled_random_rows(theorem, name, runner, options.seed, count)
+    b1, b4 = th1.BOUNDS, th4.BOUNDS
+    claim = ("compiled transformer as f agrees with the schedule every step; output = PRAM's; "
+             + (f"steps <= {b1.mdm_steps}; context <= {b1.mdm_context}" if theorem == "1"
+                else f"steps <= {b4.apmdm_steps}; context <= {b4.apmdm_context}"))
+    return labelled(rows, Category.PROVED_INSTANCE, claim)
+
+
+SUITES = (
+    CheckSuite("1", MDM_NAME, "PRAM -> MDM with the compiled exact transformer as f "
+               "(Theorem 1, transformer level)", lambda o: run_compiled_suite("1", o),
+               compiled=True),
+    CheckSuite("4", APMDM_NAME, "PRAM -> AP-MDM with the compiled exact transformer as f "
+               "(Theorem 4, transformer level)", lambda o: run_compiled_suite("4", o),
+               compiled=True),
+)

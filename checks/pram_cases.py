@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import functools
 import random
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hypothesis import HealthCheck, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -69,6 +70,8 @@ Runner = Callable[[PramCase, PRAMResult], tuple[Outcome, dict[str, int]]]
 
 
 def check_case(theorem: str, construction: str, case: PramCase, runner: Runner) -> CheckRow:
+    """One row for one case; ``seconds`` is this case's own time (reference run included)."""
+    start = time.perf_counter()
     ref = case.reference()
     c = ref.counters
     try:
@@ -87,18 +90,26 @@ def check_case(theorem: str, construction: str, case: PramCase, runner: Runner) 
         detail += "; output differs from the PRAM interpreter's"
     return CheckRow(theorem, construction, case.label, case.size, equal and within and
                     not outcome.error, {"steps": outcome.steps, "context": outcome.context},
-                    dict(bound), 1, equal, detail)
+                    dict(bound), 1, equal, detail, seconds=time.perf_counter() - start)
+
+
+def case_rows(theorem: str, construction: str, cases: list[PramCase],
+              runner: Runner) -> list[CheckRow]:
+    """One row per case; zero cases is one failing row (a sweep that checks nothing fails)."""
+    if not cases:
+        return [CheckRow(theorem, construction, "library", 0, False, {}, {}, 0, False,
+                         "no case selected: a sweep with zero cases fails")]
+    return [check_case(theorem, construction, case, runner) for case in cases]
 
 
 # --- library programs --------------------------------------------------------------------------
 
 
 def library_programs() -> dict:
-    """The PRAM program library, or {} while it is not available."""
-    try:
-        from apmdm.machines.pram.library import LIBRARY
-    except ImportError:
-        return {}
+    """The PRAM program library. An import error propagates: a missing library is an error,
+    never a silently shorter sweep."""
+    from apmdm.machines.pram.library import LIBRARY
+
     return dict(LIBRARY)
 
 
@@ -158,16 +169,21 @@ def random_rows(theorem: str, construction: str, runner: Runner, options: CheckO
         if not failures:
             rows.append(row)
 
+    start = time.perf_counter()
     try:
         prop()
     except AssertionError:
         pass
-    out = [aggregate(rows, failures[-1] if failures else None)] if rows or failures else []
+    seconds = time.perf_counter() - start
+    if not rows and not failures:   # fail closed: a sweep that checked nothing is a failure
+        return [CheckRow(theorem, construction, RANDOM_LABEL, 0, False, {}, {}, 0, False,
+                         "no random program was checked", seconds=seconds)]
+    out = [replace(aggregate(rows, failures[-1] if failures else None), seconds=seconds)]
     if failures:
         shrunk = failures[-1]
         out.append(CheckRow(shrunk.theorem, shrunk.construction, "random-minimal-failure",
                             shrunk.n, False, shrunk.measured, shrunk.bound, 1,
-                            shrunk.outputs_equal, shrunk.detail))
+                            shrunk.outputs_equal, shrunk.detail, seconds=shrunk.seconds))
     return out
 
 

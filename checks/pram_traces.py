@@ -37,7 +37,7 @@ def _builder(lib: object):
             limits = con.limits(Resources(bounds.time, bounds.memory, con.processors))
         params = dict(con.parameters(), size=n, seed=seed, inputs=list(inputs))
         return TraceableRun(con.process(), con.initial_canvas(inputs), limits,
-                            con.process().name, params, con.vocabulary())
+                            con.process().name, params, con.vocabulary(), con.token_schema())
     return build
 
 
@@ -71,7 +71,7 @@ def _tm_builder(machine_name: str):
         vocab = {"size": 0, "kind": "wide", "note": "TM symbols, (state, symbol) heads, "
                  "and (state, head, cell, symbol) records"}
         return TraceableRun(con.process(), con.initial_canvas(word), limits,
-                            con.process().name, params, vocab)
+                            con.process().name, params, vocab, con.token_schema())
     return build
 
 
@@ -93,8 +93,9 @@ def pram_file_run(path: str, model: str, inputs: tuple[int, ...],
     the AP-MDM with the measured memory span S (a user file declares no bounds), and the step
     limits are the theorem's bounds at those values.
     """
+    from apmdm.machines.errors import InvalidProgramError
     from apmdm.machines.pram import PRAM, Variant
-    from apmdm.machines.pram.assembly import load_program_file
+    from apmdm.machines.pram.assembly import format_program, load_program_file
 
     program = load_program_file(path)
     chosen = Variant.parse(variant) if variant else Variant.CRCW_PRIORITY
@@ -111,5 +112,10 @@ def pram_file_run(path: str, model: str, inputs: tuple[int, ...],
         limits = con.limits(Resources.of_pram(ref.counters))
     params = dict(con.parameters(), file=str(path), inputs=list(inputs), pram_time=t,
                   pram_span=span)
+    schema = con.token_schema()
+    try:  # the program text lets a viewer rebuild the decoder without the file
+        schema["assembly"] = format_program(program)
+    except InvalidProgramError:
+        pass  # not expressible in canonical assembly: the viewer shows no decoded state
     return TraceableRun(con.process(), con.initial_canvas(inputs), limits,
-                        con.process().name, params, con.vocabulary())
+                        con.process().name, params, con.vocabulary(), schema)

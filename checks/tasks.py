@@ -18,13 +18,15 @@ Also registers the trace targets "task-parity", "task-sudoku" and "task-mincut" 
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
+from apmdm.checks.suite import Category, CheckOptions, CheckRow, CheckSuite, labelled, timed
 from apmdm.checks.trace_target import TraceableRun, TraceTarget
 from apmdm.constructions.tasks.mincut import (
     MINCUT_PROCESS,
+    MINCUT_SCHEMA,
     MinCutInstance,
     mincut_canvas,
     mincut_context_bound,
@@ -35,6 +37,7 @@ from apmdm.constructions.tasks.mincut import (
 )
 from apmdm.constructions.tasks.parity import (
     PARITY_PROCESS,
+    PARITY_SCHEMA,
     PARITY_VOCABULARY,
     parity_canvas,
     parity_limits,
@@ -47,6 +50,7 @@ from apmdm.constructions.tasks.sudoku import (
     read_sudoku_canvas,
     sudoku_canvas,
     sudoku_limits,
+    sudoku_schema,
     sudoku_vocabulary,
 )
 from apmdm.constructions.tasks.sudoku_puzzles import (
@@ -122,15 +126,18 @@ def parity_instance(bits: tuple[int, ...], process: GenerationProcess) -> Instan
 
 def parity_rows(opts: CheckOptions, process: GenerationProcess = PARITY_PROCESS) -> list[CheckRow]:
     exhaustive = 8 if opts.quick else 12
+    start = time.perf_counter()
     sizes = ((64, 20), (1000, 3)) if opts.quick else ((100, 100), (1000, 20), (10_000, 1))
     res = [parity_instance(bits, process) for n in range(exhaustive + 1)
            for bits in itertools.product((0, 1), repeat=n)]
     rows = [_row("parity", f"all inputs with n <= {exhaustive}", exhaustive, res)]
+    rows[0] = replace(rows[0], seconds=time.perf_counter() - start)
     for n, count in sizes:
-        res = [parity_instance(random_bits(n, opts.seed * 1_000_003 + i), process)
-               for i in range(count)]
-        rows.append(_row("parity", "random bits", n, res))
-    return rows
+        rows.append(timed(lambda n=n, count=count: _row("parity", "random bits", n, [
+            parity_instance(random_bits(n, opts.seed * 1_000_003 + i), process)
+            for i in range(count)])))
+    return labelled(rows, Category.SCHEDULE, "answer = sum(bits) % 2; steps <= 2n+1; "
+                    "context <= n+1")
 
 
 # --- sudoku ------------------------------------------------------------------------------------
@@ -153,12 +160,12 @@ def sudoku_instance(g: GeneratedPuzzle, process: GenerationProcess) -> InstanceR
 
 def sudoku_rows(opts: CheckOptions, process: GenerationProcess = SUDOKU_PROCESS) -> list[CheckRow]:
     plan = ((2, 5), (3, 3), (4, 1)) if opts.quick else ((2, 20), (3, 12), (4, 2))
-    rows = []
-    for k, count in plan:
-        res = [sudoku_instance(generate_puzzle(k, opts.seed * 1_000_003 + i), process)
-               for i in range(count)]
-        rows.append(_row("sudoku", "random unique-solution puzzles", k * k, res))
-    return rows
+    rows = [timed(lambda k=k, count=count: _row(
+        "sudoku", "random unique-solution puzzles", k * k,
+        [sudoku_instance(generate_puzzle(k, opts.seed * 1_000_003 + i), process)
+         for i in range(count)])) for k, count in plan]
+    return labelled(rows, Category.SCHEDULE, "final board valid and = the unique solution; "
+                    "context = 4m^2 (steps: measured, no bound)")
 
 
 # --- min-cut -----------------------------------------------------------------------------------
@@ -175,12 +182,12 @@ def mincut_instance(inst: MinCutInstance, process: GenerationProcess) -> Instanc
 def mincut_rows(opts: CheckOptions, process: GenerationProcess = MINCUT_PROCESS) -> list[CheckRow]:
     plan = ((4, 10), (10, 10), (30, 5)) if opts.quick else ((4, 50), (6, 50), (10, 50),
                                                            (20, 30), (30, 30))
-    rows = []
-    for n, count in plan:
-        res = [mincut_instance(random_instance(n, opts.seed * 1_000_003 + i), process)
-               for i in range(count)]
-        rows.append(_row("mincut", "random digraphs, s=0, t=n-1", n, res))
-    return rows
+    rows = [timed(lambda n=n, count=count: _row(
+        "mincut", "random digraphs, s=0, t=n-1", n,
+        [mincut_instance(random_instance(n, opts.seed * 1_000_003 + i), process)
+         for i in range(count)])) for n, count in plan]
+    return labelled(rows, Category.SCHEDULE, "deleted edges = networkx min-cut value, s cannot "
+                    "reach t; steps <= F(2N+1)+2N+3; context <= initial + N + E")
 
 
 def run_tasks(opts: CheckOptions) -> list[CheckRow]:
@@ -209,7 +216,7 @@ def _trace_parity(model: str, n: int, seed: int) -> TraceableRun:
         raise InvalidArgumentError(f"parity needs n ≥ 0 bits, got {n}")
     bits = random_bits(n, seed)
     return TraceableRun(PARITY_PROCESS, parity_canvas(bits), parity_limits(n), "parity",
-                        {"n": n, "seed": seed}, list(PARITY_VOCABULARY))
+                        {"n": n, "seed": seed}, list(PARITY_VOCABULARY), PARITY_SCHEMA)
 
 
 def _trace_sudoku(model: str, n: int, seed: int) -> TraceableRun:
@@ -219,7 +226,8 @@ def _trace_sudoku(model: str, n: int, seed: int) -> TraceableRun:
         raise InvalidArgumentError(f"sudoku: n is the board side m = k² (4, 9 or 16), got {n}")
     g = generate_puzzle(k, seed)
     return TraceableRun(SUDOKU_PROCESS, sudoku_canvas(g.puzzle), sudoku_limits(n), "sudoku",
-                        {"m": n, "seed": seed, "puzzle": str(g.puzzle)}, sudoku_vocabulary(n))
+                        {"m": n, "seed": seed, "puzzle": str(g.puzzle)}, sudoku_vocabulary(n),
+                        sudoku_schema(n))
 
 
 def _trace_mincut(model: str, n: int, seed: int) -> TraceableRun:
@@ -229,7 +237,7 @@ def _trace_mincut(model: str, n: int, seed: int) -> TraceableRun:
                         {"n": n, "seed": seed, "edges": [list(e) for e in inst.edges]},
                         {"size": n * n + 4 * n + 3,
                          "description": "graph/cut, (s,i), (t,i), (v,i), (e,u,v), labels 0..n-1 "
-                                        "and '-', flows 0/1"})
+                                        "and '-', flows 0/1"}, MINCUT_SCHEMA)
 
 
 # Target names carry a "task-" prefix: the PRAM library already has a program "parity".

@@ -20,13 +20,13 @@ from collections.abc import Callable
 from apmdm.checks.pram_cases import (
     Outcome,
     PramCase,
-    check_case,
+    case_rows,
     declared_sizes,
     library_cases,
     random_rows,
     sweep_sizes,
 )
-from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
+from apmdm.checks.suite import Category, CheckOptions, CheckRow, CheckSuite, labelled
 from apmdm.constructions.pram.arm import compile_arm
 from apmdm.constructions.pram.mdm import compile_mdm
 from apmdm.machines.pram import PRAMResult
@@ -70,13 +70,11 @@ def arm_runner(compiler: Callable = compile_arm) -> Callable:
 
 
 def check_mdm(cases: list[PramCase], compiler: Callable = compile_mdm) -> list[CheckRow]:
-    runner = mdm_runner(compiler)
-    return [check_case(THEOREM, MDM_NAME, case, runner) for case in cases]
+    return case_rows(THEOREM, MDM_NAME, cases, mdm_runner(compiler))
 
 
 def check_arm(cases: list[PramCase], compiler: Callable = compile_arm) -> list[CheckRow]:
-    runner = arm_runner(compiler)
-    return [check_case(THEOREM, ARM_NAME, case, runner) for case in cases]
+    return case_rows(THEOREM, ARM_NAME, cases, arm_runner(compiler))
 
 
 def _mdm_affordable(case: PramCase, budget: int) -> bool:
@@ -89,15 +87,21 @@ def _arm_affordable(case: PramCase, budget: int) -> bool:
     return P * T <= budget
 
 
+MDM_CLAIM = (f"output = PRAM's; steps <= {th.BOUNDS.mdm_steps} (T: PRAM time); context <= "
+             f"{th.BOUNDS.mdm_context} (T: declared time bound)")
+ARM_CLAIM = (f"output = PRAM's; steps <= {th.BOUNDS.arm_steps}; context <= "
+             f"{th.BOUNDS.arm_context}")
+
+
 def run_mdm_suite(options: CheckOptions) -> list[CheckRow]:
-    if options.compiled:   # `apmdm check --compiled`: the compiled transformer is f
-        from apmdm.checks.compiled import run_compiled_suite
-        return run_compiled_suite(THEOREM, options)
+    """Function level: the next-step function is Python code (the compiled transformer is
+    the `--compiled` suite of :mod:`apmdm.checks.compiled`)."""
     budget = MDM_BUDGET_QUICK if options.quick else MDM_BUDGET
     cases = [c for c in library_cases(sweep_sizes(options), options.seed)
              if _mdm_affordable(c, budget)]
     count = RANDOM_QUICK if options.quick else RANDOM_DEFAULT
-    return check_mdm(cases) + random_rows(THEOREM, MDM_NAME, mdm_runner(), options, count)
+    rows = check_mdm(cases) + random_rows(THEOREM, MDM_NAME, mdm_runner(), options, count)
+    return labelled(rows, Category.SCHEDULE, MDM_CLAIM)
 
 
 def run_arm_suite(options: CheckOptions) -> list[CheckRow]:
@@ -105,7 +109,8 @@ def run_arm_suite(options: CheckOptions) -> list[CheckRow]:
     cases = [c for c in library_cases(sweep_sizes(options), options.seed)
              if _arm_affordable(c, budget)]
     count = RANDOM_QUICK if options.quick else RANDOM_DEFAULT
-    return check_arm(cases) + random_rows(THEOREM, ARM_NAME, arm_runner(), options, count)
+    rows = check_arm(cases) + random_rows(THEOREM, ARM_NAME, arm_runner(), options, count)
+    return labelled(rows, Category.SCHEDULE, ARM_CLAIM)
 
 
 SUITES = (

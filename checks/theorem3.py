@@ -25,7 +25,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
+from apmdm.checks.suite import Category, CheckOptions, CheckRow, CheckSuite, labelled, timed
 from apmdm.constructions.masked_arm.schedule import (
     MaskedARMSimulation,
     build_masked_arm,
@@ -233,33 +233,35 @@ def run_suite(options: CheckOptions) -> list[CheckRow]:
     rows = []
     plans = ((6, 60), (12, 60)) if options.quick else ((6, 150), (16, 150), (40, 40))
     for max_size, examples in plans:
-        res = sweep(examples, max_size, options.seed)
-        rows.append(
-            CheckRow(
-                theorem="3",
-                construction="ao-to-masked-arm",
-                program="random-ao-mdm",
-                n=res.max_size,
-                ok=res.ok,
-                measured=res.measured,
-                bound=res.bound,
-                instances=res.instances,
-                outputs_equal=res.ok,
-                detail=res.failure or f"function level; S <= {max_size}, layers = planned k",
-            )
-        )
+        rows.append(timed(lambda max_size=max_size, examples=examples: _sweep_row(
+            sweep(examples, max_size, options.seed), max_size)))
+    rows.append(timed(_left_to_right_row))
+    return labelled(rows, Category.SCHEDULE, CLAIM)
+
+
+CLAIM = (f"decoded output and order = the AO-MDM's; length <= 2S; steps <= T+1; planned extra "
+         f"layers <= {EXTRA_LAYERS}")
+
+
+def _sweep_row(res: SweepResult, max_size: int) -> CheckRow:
+    return CheckRow(
+        theorem="3", construction="ao-to-masked-arm", program="random-ao-mdm",
+        n=res.max_size, ok=res.ok, measured=res.measured, bound=res.bound,
+        instances=res.instances, outputs_equal=res.ok,
+        detail=res.failure or f"function level; S <= {max_size}, layers = planned k",
+    )
+
+
+def _left_to_right_row() -> CheckRow:
     model = left_to_right_mdm()
     res = check_instance(AOInstance(transformer_next_step(model), masked_canvas(16)))
-    rows.append(
-        CheckRow(
-            theorem="3", construction="ao-to-masked-arm", program="left-to-right-mdm",
-            n=res.size, ok=res.ok, measured=res.measured, bound=res.bound,
-            outputs_equal=res.outputs_equal and res.order_equal,
-            detail="AO f = compiled transformer (apmdm.machines.transformer); Masked-ARM at "
-                   "function level, layers = planned k",
-        )
+    return CheckRow(
+        theorem="3", construction="ao-to-masked-arm", program="left-to-right-mdm",
+        n=res.size, ok=res.ok, measured=res.measured, bound=res.bound,
+        outputs_equal=res.outputs_equal and res.order_equal,
+        detail="AO f = compiled transformer (apmdm.machines.transformer); Masked-ARM at "
+               "function level, layers = planned k",
     )
-    return rows
 
 
 SUITE = (

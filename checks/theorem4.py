@@ -19,13 +19,13 @@ from collections.abc import Callable
 from apmdm.checks.pram_cases import (
     Outcome,
     PramCase,
-    check_case,
+    case_rows,
     declared_sizes,
     library_cases,
     random_rows,
     sweep_sizes,
 )
-from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
+from apmdm.checks.suite import Category, CheckOptions, CheckRow, CheckSuite, labelled, timed
 from apmdm.constructions.pram.apmdm import compile_apmdm
 from apmdm.machines.pram import PRAMResult
 from apmdm.machines.resources import Resources
@@ -53,8 +53,7 @@ def apmdm_runner(compiler: Callable = compile_apmdm) -> Callable:
 
 
 def check_apmdm(cases: list[PramCase], compiler: Callable = compile_apmdm) -> list[CheckRow]:
-    runner = apmdm_runner(compiler)
-    return [check_case(THEOREM, APMDM_NAME, case, runner) for case in cases]
+    return case_rows(THEOREM, APMDM_NAME, cases, apmdm_runner(compiler))
 
 
 def _cost(case: PramCase) -> int:
@@ -62,16 +61,20 @@ def _cost(case: PramCase) -> int:
     return (S + 2 * P) * T
 
 
+APMDM_CLAIM = (f"output = PRAM's; steps <= {th.BOUNDS.apmdm_steps}; context <= "
+               f"{th.BOUNDS.apmdm_context}")
+
+
 def run_apmdm_suite(options: CheckOptions) -> list[CheckRow]:
-    if options.compiled:   # `apmdm check --compiled`: the compiled transformer is f
-        from apmdm.checks.compiled import run_compiled_suite
-        return run_compiled_suite(THEOREM, options)
+    """Function level: the next-step function is Python code (the compiled transformer is
+    the `--compiled` suite of :mod:`apmdm.checks.compiled`)."""
     budget = APMDM_BUDGET_QUICK if options.quick else APMDM_BUDGET
     cases = [c for c in library_cases(sweep_sizes(options), options.seed)
              if _cost(c) <= budget]
     rows = check_apmdm(cases)
     count = RANDOM_QUICK if options.quick else RANDOM_DEFAULT
-    return rows + random_rows(THEOREM, APMDM_NAME, apmdm_runner(), options, count)
+    rows += random_rows(THEOREM, APMDM_NAME, apmdm_runner(), options, count)
+    return labelled(rows, Category.SCHEDULE, APMDM_CLAIM)
 
 
 APMDM_SUITE = CheckSuite(THEOREM, APMDM_NAME,
@@ -138,9 +141,23 @@ def _tm_words(options: CheckOptions) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
+TM_CLAIMS = {
+    TM_ARM_NAME: f"state and output = TM's; steps <= {th.BOUNDS.tm_arm_steps}; context <= "
+                 f"{th.BOUNDS.tm_arm_context}",
+    TM_APMDM_NAME: f"state and output = TM's; steps <= {th.BOUNDS.tm_apmdm_steps}; context <= "
+                   f"{th.BOUNDS.tm_apmdm_context}",
+}
+
+
 def run_tm_suite(construction: str) -> Callable[[CheckOptions], list[CheckRow]]:
     def run(options: CheckOptions) -> list[CheckRow]:
-        return [tm_row(construction, name, word) for name, word in _tm_words(options)]
+        words = _tm_words(options)
+        if not words:
+            return [CheckRow(THEOREM, construction, "tm-library", 0, False, {}, {}, 0, False,
+                             "no case selected: a sweep with zero cases fails")]
+        rows = [timed(lambda name=name, word=word: tm_row(construction, name, word))
+                for name, word in words]
+        return labelled(rows, Category.SCHEDULE, TM_CLAIMS[construction])
     return run
 
 

@@ -18,10 +18,11 @@ Rows (all in the :class:`~apmdm.checks.suite.CheckRow` shape):
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
+from apmdm.checks.suite import Category, CheckOptions, CheckRow, CheckSuite, labelled, timed
 from apmdm.constructions.dyck.apmdm import DyckGenerator, explore, sample, word_of
 from apmdm.constructions.dyck.arm_illustration import (
     BalancedCountRule,
@@ -51,7 +52,10 @@ SAMPLE_MAX_LENGTH = 24
 
 
 def check_support(gen: DyckGenerator, max_length: int) -> list[CheckRow]:
-    """One row per even length 0..max_length: reached words == language words."""
+    """One row per even length 0..max_length: reached words == language words. The
+    exploration's time is on the last row (exploring to max_length covers every shorter one);
+    the others were not timed alone."""
+    start = time.perf_counter()
     exp = explore(gen, max_length)
     rows = []
     for n in range(0, max_length + 1, 2):
@@ -77,6 +81,7 @@ def check_support(gen: DyckGenerator, max_length: int) -> list[CheckRow]:
         rows.append(CheckRow(THEOREM, "dyck-pair-insertion:support", f"dyck-{gen.k}", n, ok,
                              measured, bound, instances=len(language), outputs_equal=equal,
                              detail=detail))
+    rows[-1] = replace(rows[-1], seconds=time.perf_counter() - start)
     return rows
 
 
@@ -162,16 +167,25 @@ def run_suite(options: CheckOptions,
     support = QUICK_SUPPORT if options.quick else DEFAULT_SUPPORT
     rows: list[CheckRow] = []
     for k, max_length in support:
-        rows.extend(check_support(make_generator(k), max_length))
+        rows.extend(labelled(check_support(make_generator(k), max_length), Category.SCHEDULE,
+                             "reachable words of each length = the Dyck language's; steps "
+                             "and context within theory.theorem5"))
     samples = QUICK_SAMPLES if options.quick else DEFAULT_SAMPLES
-    rows.append(check_sampling(make_generator(2), samples, options.seed))
-    rows.append(check_sampling(make_generator(3), samples // 2, options.seed))
-    rows.append(check_counts(2, 10 if options.quick else 12, 8))
-    rows.append(check_counts(3, 8 if options.quick else 10, 6))
+    sampled = [timed(lambda: check_sampling(make_generator(2), samples, options.seed)),
+               timed(lambda: check_sampling(make_generator(3), samples // 2, options.seed))]
+    rows.extend(labelled(sampled, Category.SCHEDULE, "every sampled word is a member, stops "
+                         "by EOS, within its steps and context bound"))
+    counts = [timed(lambda: check_counts(2, 10 if options.quick else 12, 8)),
+              timed(lambda: check_counts(3, 8 if options.quick else 10, 6))]
+    rows.extend(labelled(counts, Category.SCHEDULE, "member counts per length agree across "
+                         "four independent methods (the oracle the support rows use)"))
     depths = (1, 2) if options.quick else (1, 2, 3)
     for rule in (BalancedCountRule(), *(RoundReductionRule(d) for d in depths)):
         predicted = rule.predicted_first_failure(2)
-        rows.append(check_arm_rule(rule, 2, predicted + 2 if predicted else 8))
+        row = timed(lambda rule=rule, predicted=predicted: check_arm_rule(
+            rule, 2, predicted + 2 if predicted else 8))
+        rows.extend(labelled([row], Category.ILLUSTRATION, "a fixed-depth ARM stop rule first "
+                             "fails at the predicted length (illustration, not a proof)"))
     return rows
 
 

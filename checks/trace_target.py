@@ -21,6 +21,7 @@ class TraceableRun:
     construction: str
     parameters: dict
     vocabulary: object  # list of tokens, or a dict describing a large/wide vocabulary
+    schema: dict | None = None  # the construction's token schema (trace header "schema")
 
 
 @dataclass(frozen=True)

@@ -145,3 +145,15 @@ class CompiledModelMismatch(ApmdmError):
 
 class ConstructionError(ApmdmError):
     """A construction cannot be built for the given program or instance."""
+
+
+class MalformedResultsError(ApmdmError):
+    """A sweep results or journal file is not in the documented format; names file and line."""
+
+
+class MissingExtraError(ApmdmError):
+    """An optional dependency is not installed; names the extra that provides it."""
+
+
+class CheckerUnavailableError(ApmdmError):
+    """A checker, or a module it needs, cannot be imported: an error, never fewer checks."""

@@ -64,6 +64,8 @@ MAX_LIMIT_VALUE = 10**9     # header limits above this are refused
 
 HEADER_KEYS = ("format", "version", "model", "construction", "parameters", "vocabulary", "eos",
                "limits", "initial")
+OPTIONAL_HEADER_KEYS = ("schema", "provenance")  # optional fields (docs/trace-format.md)
+PROVENANCE_KEY = "provenance"   # machines.provenance.provenance(...)
 STEP_KEYS = ("step", "canvas", "unmasked", "remasked", "inserted", "deleted", "length")
 END_KEYS = ("stop", "cycle_start", "counters")
 END_KEYS_V2 = END_KEYS + ("digest",)
@@ -107,6 +109,8 @@ class Trace:
     stop: StopReason
     cycle_start: int | None
     counters: RunCounters
+    schema: dict | None = None  # optional header field "schema": the construction's token schema
+    provenance: dict | None = None  # optional header field "provenance"
     # the verified content digest; None for a version-1 file
     digest: str | None = field(default=None, compare=False)
 
@@ -176,8 +180,15 @@ def _counters_from_steps(initial: Canvas, steps: Sequence[TraceStep]) -> RunCoun
 
 def record_trace(process: GenerationProcess, canvas: Sequence[Any], limits: Limits,
                  construction: str, parameters: Mapping[str, Any],
-                 vocabulary: Sequence[Any] | Mapping[str, Any]) -> Trace:
-    """Run ``process`` on ``canvas`` via ``run_stepwise`` and record everything it did."""
+                 vocabulary: Sequence[Any] | Mapping[str, Any],
+                 schema: Mapping[str, Any] | None = None,
+                 provenance: Mapping[str, Any] | None = None) -> Trace:
+    """Run ``process`` on ``canvas`` via ``run_stepwise`` and record everything it did.
+
+    ``schema`` (optional) describes the construction's tokens for viewers; it is written as
+    the header field ``schema``. ``provenance`` (optional) is the block of
+    :mod:`apmdm.machines.provenance`. Traces without either stay valid."""
+    prov = None if provenance is None else _canonical_json(dict(provenance), "provenance")
     initial = tuple(canvas)
     params = _canonical_json(dict(parameters), "parameters")
     vocab = _canonical_vocabulary(vocabulary)
@@ -198,7 +209,8 @@ def record_trace(process: GenerationProcess, canvas: Sequence[Any], limits: Limi
         n = len(steps)
         cycle_start = 0 if n == 1 else 1 << ((n - 1).bit_length() - 1)
     return Trace(process.model, str(construction), params, vocab, process.eos, limits, initial,
-                 tuple(steps), stop, cycle_start, _counters_from_steps(initial, steps))
+                 tuple(steps), stop, cycle_start, _counters_from_steps(initial, steps),
+                 None if schema is None else _canonical_json(dict(schema), "schema"), prov)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -220,6 +232,10 @@ def trace_lines(trace: Trace) -> list[str]:
         "limits": {"max_steps": trace.limits.max_steps, "max_context": trace.limits.max_context},
         "initial": canvas_to_json(trace.initial),
     }
+    if trace.schema is not None:
+        header["schema"] = trace.schema
+    if trace.provenance is not None:
+        header[PROVENANCE_KEY] = trace.provenance
     lines = [_dump(header)]
     for s in trace.steps:
         lines.append(_dump({"step": s.step, "canvas": canvas_to_json(s.canvas),
@@ -297,7 +313,13 @@ class _Reader(JsonLinesValidator):
             raise self.fail(lineno, f"unsupported version {str(version)[:20]} "
                                     f"(this reader knows versions 1 and {FORMAT_VERSION})")
         self.version = version
-        self.keys(lineno, obj, HEADER_KEYS, "header")
+        self.keys(lineno, obj, HEADER_KEYS + tuple(k for k in OPTIONAL_HEADER_KEYS if k in obj),
+                  "header")
+        if "schema" in obj and not isinstance(obj["schema"], dict):
+            raise self.fail(lineno, "field 'schema' must be an object")
+        prov = obj.get(PROVENANCE_KEY)
+        if PROVENANCE_KEY in obj and not isinstance(prov, dict):
+            raise self.fail(lineno, f"field {PROVENANCE_KEY!r} must be an object")
         try:
             model = Model(obj["model"])
         except ValueError:
@@ -325,7 +347,10 @@ class _Reader(JsonLinesValidator):
         return {"model": model, "construction": obj["construction"],
                 "parameters": _canonical_json(obj["parameters"], "parameters"),
                 "vocabulary": vocab, "eos": eos, "limits": limits,
-                "initial": self.canvas(lineno, obj["initial"], "initial")}
+                "initial": self.canvas(lineno, obj["initial"], "initial"),
+                "schema": (_canonical_json(obj["schema"], "schema") if "schema" in obj
+                           else None),
+                "provenance": None if prov is None else _canonical_json(prov, PROVENANCE_KEY)}
 
     def step(self, lineno: int, obj: dict, index: int, before_len: int) -> TraceStep:
         self.keys(lineno, obj, STEP_KEYS, "step line")
@@ -514,4 +539,5 @@ def read_trace(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
         verified = end_obj["digest"]
     return Trace(header["model"], header["construction"], header["parameters"],
                  header["vocabulary"], header["eos"], header["limits"], header["initial"],
-                 tuple(steps), stop, cycle_start, counters, verified)
+                 tuple(steps), stop, cycle_start, counters, header["schema"],
+                 header["provenance"], verified)

@@ -4,35 +4,53 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 
+from apmdm.checks.check_schema import SCHEMA
 from apmdm.checks.cli import main
 from apmdm.checks.commands.check_cmd import run_suites, to_json
 from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
 from apmdm.machines.trace import read_trace
 
 
-def test_check_json_schema_and_exit_status(capsys):
+def test_check_json_schema_and_exit_status(capsys, monkeypatch):
+    # wiring only (the quick sweeps themselves are tests/test_theorem{1,4}.py): n = 4, 2 random
+    from apmdm.checks import pram_cases, theorem1, theorem4
+    monkeypatch.setattr(pram_cases, "QUICK_SIZES", (4,))
+    monkeypatch.setattr(theorem1, "RANDOM_QUICK", 2)
+    monkeypatch.setattr(theorem4, "RANDOM_QUICK", 2)
+    monkeypatch.setattr(theorem4, "TM_SIZES_QUICK", (4,))
     status = main(["check", "1", "4", "--quick", "--json", "-", "--seed", "3"])
     doc = json.loads(capsys.readouterr().out)
-    assert status == 0 and doc["version"] == 1 and doc["ok"] is True
+    assert status == 0 and doc["version"] == 2 and doc["ok"] is True
+    jsonschema.validate(doc, SCHEMA)
     names = {r["construction"] for r in doc["results"]}
     assert {"pram-mdm", "pram-apmdm", "pram-arm"} <= names
     for r in doc["results"]:
-        assert set(r) >= {"theorem", "construction", "program", "n", "ok", "measured", "bound"}
         assert r["theorem"] in ("1", "4") and isinstance(r["n"], int)
+        assert r["category"] == "schedule" and r["relation"] == "within" and r["claim"]
         assert set(r["measured"]) == {"steps", "context"} == set(r["bound"])
         assert r["measured"]["steps"] <= r["bound"]["steps"]
+    assert doc["provenance"]["seed"] == 3 and doc["provenance"]["options"]["quick"] is True
+    assert doc["counts"]["categories"]["schedule"]["rows"] == len(doc["results"])
+
+
+def _without_timing(doc: dict) -> dict:
+    doc = {k: v for k, v in doc.items() if k not in ("provenance", "suites")}
+    doc["results"] = [{k: v for k, v in r.items() if k != "seconds"} for r in doc["results"]]
+    return doc
 
 
 def test_check_table_and_deterministic_json(capsys, tmp_path):
     out = tmp_path / "r.json"
-    assert main(["check", "4", "--quick", "--json", str(out)]) == 0
+    assert main(["check", "6", "--quick", "--json", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "pram-apmdm" in text and "ALL HOLD" in text and "verdict" in text
+    assert "preserve:apmdm" in text and "ALL HOLD" in text and "verdict" in text
+    assert "schedule 3 (0 failed), illustration 3 (0 failed)" in text
     first = json.loads(out.read_text())
-    assert main(["check", "4", "--quick", "--json", str(out)]) == 0
-    assert json.loads(out.read_text()) == first
+    assert main(["check", "6", "--quick", "--json", str(out)]) == 0
+    assert _without_timing(json.loads(out.read_text())) == _without_timing(first)
 
 
 def test_unknown_theorem_is_an_error(capsys):
@@ -45,8 +63,8 @@ def test_failing_suite_gives_exit_status_1():
                      lambda o: [CheckRow("1", "always-wrong", "p", 1, False, {"steps": 2},
                                          {"steps": 1})])
     crash = CheckSuite("1", "crashes", "a suite that raises", lambda o: 1 / 0)
-    rows, _ = run_suites([bad, crash], CheckOptions())
-    assert not to_json(rows)["ok"]
+    rows, runs = run_suites([bad, crash], CheckOptions())
+    assert not to_json(rows, runs)["ok"] and [r.failed for r in runs] == [1, 1]
     assert "suite crashed: ZeroDivisionError" in rows[1].detail
 
 

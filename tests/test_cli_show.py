@@ -9,7 +9,13 @@ import pytest
 
 from apmdm.checks.cli import main
 from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput
-from apmdm.machines.render import render_text, spacetime_cells, step_marks
+from apmdm.machines.render import (
+    render_html,
+    render_spacetime_png,
+    render_text,
+    spacetime_cells,
+    step_marks,
+)
 from apmdm.machines.tokens import MASK
 from apmdm.machines.trace import read_trace, record_trace, write_trace
 
@@ -74,11 +80,10 @@ def _png_size_and_rows(data: bytes):
     return size, zlib.decompress(idat)
 
 
-def test_show_spacetime_png(trace_file, tmp_path, capsys):
-    target = tmp_path / "st.png"
-    assert main(["show", str(trace_file), "--format", "spacetime", "-o", str(target),
-                 "--scale", "2"]) == 0
-    data = target.read_bytes()
+def test_spacetime_png_pixels(trace_file, tmp_path):
+    # the dependency-free PNG of machines.render (`apmdm show` draws with matplotlib now,
+    # tests/test_inspector.py)
+    data = render_spacetime_png(read_trace(trace_file), 2)
     (w, h), raw = _png_size_and_rows(data)
     assert (w, h) == (4 * 2, 3 * 2)  # widest canvas 4, three canvases
     assert len(raw) == h * (1 + 3 * w)
@@ -93,15 +98,12 @@ def test_show_spacetime_png(trace_file, tmp_path, capsys):
     assert top[1:4] == bytes(orange) and bottom[1:4] == bytes(red)
     assert top[1 + 3 * 4:1 + 3 * 5] == bytes(grey) and bottom[1 + 3 * 4:1 + 3 * 5] == bytes(red)
     assert bottom[1 + 3 * 2:1 + 3 * 3] == bytes(green)
-    main(["show", str(trace_file), "--format", "spacetime", "-o", str(tmp_path / "b.png"),
-          "--scale", "2"])
-    assert (tmp_path / "b.png").read_bytes() == data  # deterministic
+    assert render_spacetime_png(read_trace(trace_file), 2) == data  # deterministic
 
 
-def test_show_html(trace_file, tmp_path):
-    target = tmp_path / "t.html"
-    assert main(["show", str(trace_file), "--format", "html", "-o", str(target)]) == 0
-    page = target.read_text()
+def test_plain_html_table(trace_file):
+    # machines.render's script-free table (`apmdm show --format html` gives the inspector now)
+    page = render_html(read_trace(trace_file))
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http" not in page
     assert '<td class="unmasked">b</td>' in page and 'class="deleted"' in page
 

@@ -123,12 +123,15 @@ def test_version_is_the_same_everywhere():
         assert by_script == by_module
 
 
-def test_docs_index_python_example_runs(monkeypatch):
-    text = (ROOT / "docs" / "index.md").read_text()
+@pytest.mark.parametrize("page", ["docs/index.md", "README.md"])
+def test_facade_python_example_runs(page, monkeypatch, capsys):
+    text = (ROOT / page).read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
     example = next(b for b in blocks if "apmdm.simulate(" in b)
     monkeypatch.chdir(ROOT)
-    exec(compile(example, "docs/index.md", "exec"), {})   # our own docs, not user input
+    exec(compile(example, page, "exec"), {})   # our own docs, not user input
+    printed = capsys.readouterr().out.strip()
+    assert printed in example and printed.endswith(": ok")
 
 
 def test_facade_agrees_with_the_reference_on_every_model():

@@ -11,12 +11,12 @@ from apmdm.checks.pram_cases import PramCase, library_programs
 from apmdm.checks.strategies import pram_instances
 from apmdm.checks.suite import CheckOptions
 from apmdm.checks.theorem1 import check_arm, check_mdm, run_mdm_suite
-from apmdm.constructions.pram.arm import compile_arm
+from apmdm.constructions.pram.arm import PramToARM, compile_arm
 from apmdm.constructions.pram.mdm import PramToMDM, compile_mdm
-from apmdm.constructions.pram.slot import HALTED, NO_WRITE, WADDR
+from apmdm.constructions.pram.slot import HALTED, NO_WRITE, WADDR, WVAL, write_rank
 from apmdm.machines.errors import ConstructionError, RestrictionViolation
 from apmdm.machines.pram import PRAM, Variant
-from apmdm.machines.process import GenerationProcess, Model
+from apmdm.machines.process import GenerationProcess, Model, StepOutput
 from apmdm.machines.resources import Resources
 from apmdm.machines.tokens import MASK
 from apmdm.theory import theorem1 as th
@@ -237,3 +237,43 @@ def test_suite_runs_quick_and_holds():
     rows = run_mdm_suite(CheckOptions(seed=1, quick=True))
     assert rows and all(r.ok for r in rows)
     assert any(r.program == "random-programs" and r.instances >= 20 for r in rows)
+
+
+class LowestRankWinsARM(PramToARM):
+    """Broken ARM contrast: a read after concurrent writes returns the lowest-priority write."""
+
+    def _lookup(self, canvas, visible, addr):
+        P = self.processors
+        for block_end in range(len(visible), 0, -P):
+            block = visible[block_end - P:block_end]
+            hits = [(write_rank(self.variant, q, P), s[WVAL]) for q, s in enumerate(block)
+                    if s[WADDR] == addr and s[WADDR] != NO_WRITE]
+            if hits:
+                return min(hits)[1]
+        return canvas[addr] if addr < self.n else 0
+
+
+class EveryRecordTwiceARM(PramToARM):
+    """Broken ARM contrast: right records, but each one written twice (2·P·T steps)."""
+
+    def next_step(self, canvas):
+        last = len(canvas) - 1
+        records = canvas[self.n + 1:last]
+        if len(records) % 2:
+            return StepOutput({last: records[-1]}, insert=frozenset((last,)))
+        out = super().next_step(canvas[:self.n + 1] + records[::2] + (MASK,))
+        inner = self.n + 1 + len(records) // 2
+        return StepOutput({last: out.tokens[inner]}, insert=frozenset((last,)) if out.insert
+                          else frozenset())
+
+
+def test_arm_checker_fails_on_wrong_write_winner():
+    rows = check_arm(CASES, lambda p, n, v: LowestRankWinsARM(p, n, v))
+    assert not rows[2].ok and not rows[2].outputs_equal
+
+
+def test_arm_checker_fails_on_every_record_twice():
+    rows = check_arm(CASES, lambda p, n, v: EveryRecordTwiceARM(p, n, v))
+    assert not any(r.ok for r in rows)
+    # the run stops at the construction's own step limit P*T+1, before its EOS
+    assert all("does not end with EOS" in r.detail for r in rows), [r.detail for r in rows]

@@ -175,3 +175,15 @@ class WrongPrediction(RoundReductionRule):
 def test_arm_row_fails_on_wrong_prediction():
     assert check_arm_rule(RoundReductionRule(1), 2, 6).ok
     assert not check_arm_rule(WrongPrediction(1), 2, 6).ok
+
+
+def test_counts_row_fails_when_one_method_is_off_by_one(monkeypatch):
+    from apmdm.checks import theorem5 as checker
+    from apmdm.checks.theorem5 import check_counts
+
+    assert check_counts(2, 6, 4).ok
+    real = checker.count_by_transfer
+    monkeypatch.setattr(checker, "count_by_transfer",
+                        lambda k, n: real(k, n) + (n == 4))   # broken: one extra word at n=4
+    row = check_counts(2, 6, 4)
+    assert not row.ok and "4:[28, 29]!" in row.detail

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from apmdm.checks.theorem4 import TM_APMDM_NAME, TM_ARM_NAME, tm_row
 from apmdm.constructions.tm.apmdm import LEFT, RIGHT, TMToAPMDM, compile_tm_apmdm
-from apmdm.constructions.tm.arm import compile_tm_arm
+from apmdm.constructions.tm.arm import TMToARM, compile_tm_arm
 from apmdm.machines.process import StepOutput
 from apmdm.machines.resources import Resources
 from apmdm.machines.tm_library import LIBRARY, get_machine
@@ -95,3 +95,15 @@ def test_checker_fails_on_wrong_tm_construction():
                  compiler=lambda m, n: WrongWrite(m, n))
     assert good.ok and not bad.ok and not bad.outputs_equal
     assert tm_row(TM_ARM_NAME, "palindromes", tuple("0110")).ok
+
+
+def test_arm_checker_fails_on_wrong_tm_construction():
+    class ReadsBlankARM(TMToARM):
+        """Broken: a cell written by an earlier record reads as blank (the log is ignored)."""
+
+        def _symbol(self, canvas, records, cell):
+            return canvas[cell] if 0 <= cell < self.n else self.machine.blank
+
+    bad = tm_row(TM_ARM_NAME, "palindromes", tuple("0110"),
+                 compiler=lambda m, n: ReadsBlankARM(m, n))
+    assert not bad.ok and not bad.outputs_equal

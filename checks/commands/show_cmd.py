@@ -8,15 +8,7 @@ import sys
 from apmdm.checks.commands.common import add_max_bytes, add_timeout
 from apmdm.machines.errors import InvalidArgumentError
 from apmdm.machines.jsonl import check_output_paths, escape_control
-from apmdm.machines.render import (
-    MAX_PNG_PIXELS,
-    MAX_VIEW_CELLS,
-    LengthBudget,
-    check_view_budget,
-    render_html,
-    render_spacetime_png,
-    render_text,
-)
+from apmdm.machines.render import MAX_VIEW_CELLS, LengthBudget, render_text
 from apmdm.machines.trace import read_trace, write_atomic
 
 EPILOG = """\
@@ -29,11 +21,17 @@ canvas after step k. Marks (for the operations of that step):
   _     MASK (unchanged)
 --color adds ANSI colours (green, yellow, cyan, red).
 
-spacetime: a PNG, one row per canvas, one column per position (--scale pixels per cell):
-unmasked green, remasked orange, inserted blue, a mask the next step deletes has its lower
-half red, MASK dark grey, other tokens a pale tint per token, no cell white.
+spacetime: a PNG drawn with matplotlib (pip install 'apmdm[plot]'), one row per canvas
+(step down), one column per position (right), with title, axes and legend: unmasked
+green, remasked orange, inserted blue, a mask the next step deletes red, MASK dark grey,
+other tokens pale; long runs are downsampled (the title says by how much). --scale sets
+the pixels per cell (default: automatic).
 
-html: a self-contained page (inline CSS, no scripts) with the text view as a coloured table.
+html: the trace inspector, one self-contained page (no network; strict
+Content-Security-Policy): step slider and keys (left/right, Home/End), space-time canvas
+with a legend, named token fields on hover/click, the machine state decoded by the
+construction with a diff against the previous step, and the run summary. See
+docs/inspector.md.
 
 The trace is validated on read (format, version, schema, a replay of every step, and the
 SHA-256 content digest of a version-2 file); a malformed, truncated or corrupted file gives
@@ -47,43 +45,56 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Render a recorded apmdm trace (JSON Lines).",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("trace", metavar="TRACE", help="trace file (.jsonl) written by apmdm")
-    p.add_argument("--format", choices=("text", "spacetime", "html"), default="text",
-                   help="output format (default: text)")
+    p.add_argument("--format", choices=("text", "spacetime", "html"), default=None,
+                   help="output format (default: from the -o suffix: .html/.htm html, .png "
+                        "spacetime, else text)")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write to FILE (required for spacetime and html; text goes to stdout "
                         "by default); written atomically")
     p.add_argument("--color", action="store_true", help="ANSI colours in the text view")
-    p.add_argument("--scale", type=int, default=4, help="pixels per cell in the PNG (1..64)")
+    p.add_argument("--scale", type=int, default=None,
+                   help="pixels per cell in the PNG (1..64; default: automatic)")
     p.add_argument("--max-cells", type=int, default=MAX_VIEW_CELLS, metavar="C",
-                   help=f"refuse a text/HTML view of more than C cells (default {MAX_VIEW_CELLS})")
+                   help=f"refuse a trace of more than C cells (canvas cells plus deletion "
+                        f"marks, counted while reading; default {MAX_VIEW_CELLS})")
     add_max_bytes(p)
     add_timeout(p)
     p.set_defaults(handler=run)
 
 
+def output_format(chosen: str | None, output: str | None) -> str:
+    """--format if given, else guessed from the output file's suffix."""
+    if chosen:
+        return chosen
+    suffix = (output or "").lower().rsplit(".", 1)[-1]
+    return {"html": "html", "htm": "html", "png": "spacetime"}.get(suffix, "text")
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.format != "text" and not args.output:
-        raise InvalidArgumentError(f"--format {args.format} needs -o FILE")
+    fmt = output_format(args.format, args.output)
+    if fmt != "text" and not args.output:
+        raise InvalidArgumentError(f"--format {fmt} needs -o FILE")
     check_output_paths({"-o": args.output}, {"TRACE": args.trace})
-    budget = (LengthBudget(max_pixels=MAX_PNG_PIXELS, scale=args.scale)
-              if args.format == "spacetime" and 1 <= args.scale <= 64
-              else LengthBudget(max_cells=args.max_cells))
-    trace = read_trace(args.trace, args.max_bytes, budget)
+    trace = read_trace(args.trace, args.max_bytes, LengthBudget(max_cells=args.max_cells))
     if trace.digest is None:
         print(f"apmdm show: warning: {escape_control(args.trace)} is a version-1 trace without "
               "a content digest; only the replay checked it", file=sys.stderr)
-    if args.format == "text":
+    if fmt == "text":
         text = render_text(trace, color=args.color, max_cells=args.max_cells)
         if args.output:
             write_atomic(args.output, text.encode("utf-8"))
         else:
             sys.stdout.write(text)
         return 0
-    if args.format == "spacetime":
-        data = render_spacetime_png(trace, args.scale)
+    if fmt == "spacetime":
+        from apmdm.machines.spacetime_plot import render_spacetime_plot
+
+        data = render_spacetime_plot(trace, args.scale)
     else:
-        check_view_budget(trace, args.max_cells)
-        data = render_html(trace).encode("utf-8")
+        from apmdm.checks.state_decoders import decoded_states
+        from apmdm.machines.inspector import render_inspector
+
+        data = render_inspector(trace, *decoded_states(trace)).encode("utf-8")
     write_atomic(args.output, data)
     print(f"wrote {args.output} ({len(data)} bytes)")
     return 0

@@ -64,6 +64,7 @@ def lookup(targets: dict[str, TraceTarget], name: str, model: str | None) -> tup
 
 
 def run(args: argparse.Namespace) -> int:
+    from apmdm.machines.provenance import provenance
     from apmdm.machines.trace import record_trace, write_trace
 
     targets = trace_targets()
@@ -84,8 +85,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         target, model = lookup(targets, args.target, args.model)
         built, name = build_run(target, model, args.n, args.seed, args.max_work), target.name
+    options = {"target": args.target, "model": args.model, "n": args.n, "input": args.input,
+               "variant": args.variant}
     trace = record_trace(built.process, built.canvas, built.limits, built.construction,
-                         built.parameters, built.vocabulary)
+                         built.parameters, built.vocabulary, built.schema,
+                         provenance(args.seed, options))
     write_trace(trace, args.output)
     c = trace.counters
     where = (f"input of length {len(built.parameters.get('inputs', []))}"

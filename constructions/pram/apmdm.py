@@ -47,9 +47,14 @@ from apmdm.constructions.pram.slot import (
     Slot,
     check_inputs,
     initial_slot,
+    int_kind,
     positive_int,
+    pram_schema,
+    processor_row,
     slot_fields,
+    slot_kind,
     write_rank,
+    write_rows,
 )
 from apmdm.machines.errors import ConstructionError, InvalidArgumentError
 from apmdm.machines.pram import Program, Variant
@@ -210,6 +215,31 @@ class PramToAPMDM:
     def parameters(self) -> dict:
         return {"program": self.program.name, "n": self.n, "processors": self.processors,
                 "memory_size": self.memory_size, "variant": self.variant.value}
+
+    # -- inspection ------------------------------------------------------------------------------
+
+    def token_schema(self) -> dict:
+        """What each token means, for trace viewers (written into the trace header)."""
+        R = self.program.num_registers
+        return pram_schema(CONSTRUCTION, self.program,
+                           f"M[0..S-1] | A_0 B_0 | ... | A_(P-1) B_(P-1) "
+                           f"(S = {self.memory_size}, P = {self.processors})",
+                           [slot_kind(R), int_kind("memory cell", "value of memory cell M[i]")])
+
+    def decode_state(self, canvas: Canvas) -> dict:
+        """The PRAM state a canvas encodes: memory (None where a write is pending), the
+        current slot of every processor, the writes of the freshest PRAM step (which won) and
+        the next action (commit if a cell is masked, else advance)."""
+        self._check_shape(canvas)
+        slots = self._current_slots(canvas)
+        fresh = max(s[T_] for s in slots)
+        memory = [None if canvas[a] is MASK else canvas[a] for a in range(self.memory_size)]
+        return {"pram_step": fresh,
+                "next": "commit" if None in memory else "advance",
+                "memory": memory,
+                "writes": write_rows([s for s in slots if s[T_] == fresh], self.variant,
+                                     self.processors) if fresh else [],
+                "processors": [processor_row(s, self.program) for s in slots]}
 
 
 def compile_apmdm(program: Program, n: int, memory_size: int,

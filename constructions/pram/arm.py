@@ -30,9 +30,15 @@ from apmdm.constructions.pram.slot import (
     Slot,
     check_inputs,
     initial_slot,
+    int_kind,
     positive_int,
+    pram_schema,
+    processor_row,
     slot_fields,
+    slot_kind,
+    word_kind,
     write_rank,
+    write_rows,
 )
 from apmdm.machines.errors import ConstructionError, InvalidArgumentError
 from apmdm.machines.pram import Program, Variant
@@ -125,6 +131,49 @@ class PramToARM:
     def parameters(self) -> dict:
         return {"program": self.program.name, "n": self.n, "processors": self.processors,
                 "variant": self.variant.value}
+
+    # -- inspection ------------------------------------------------------------------------------
+
+    def token_schema(self) -> dict:
+        """What each token means, for trace viewers (written into the trace header)."""
+        R = self.program.num_registers
+        return pram_schema(CONSTRUCTION, self.program,
+                           f"x_0..x_{{n-1}} SEP | slots of block 1 | block 2 | ... | EOS "
+                           f"(n = {self.n}, P = {self.processors})",
+                           [slot_kind(R), int_kind("input", "input value x_i"),
+                            word_kind("separator", SEP, "end of the input"),
+                            word_kind("end", EOS, "every processor has halted")])
+
+    def decode_state(self, canvas: Canvas) -> dict:
+        """The PRAM state a canvas encodes: the last complete block t, memory after it (the
+        lookup :meth:`next_step` uses), each processor's latest slot and the writes of step
+        t."""
+        body = canvas[self.n + 1:]
+        records = [s for s in body if s is not MASK and s != EOS]
+        P = self.processors
+        done = len(records) // P
+        visible = records[:done * P]
+        R = self.program.num_registers
+        latest = [initial_slot(p, R) for p in range(P)]
+        for k, s in enumerate(records):
+            latest[k % P] = s
+        # memory after block `done`: one pass with _lookup's rule (a later block wins; inside
+        # a block the highest write_rank), O(records) instead of one scan per address
+        memory = dict(enumerate(canvas[:self.n]))
+        for b in range(done):
+            block = visible[b * P:(b + 1) * P]
+            best: dict[int, tuple[int, int]] = {}
+            for q, s in enumerate(block):
+                if s[WADDR] != NO_WRITE:
+                    best[s[WADDR]] = max(best.get(s[WADDR], (-1, 0)),
+                                         (write_rank(self.variant, q, P), s[WVAL]))
+            memory.update((a, v) for a, (_, v) in best.items())
+        start, length = self.program.output_region(self.n)
+        size = max([self.n, start + length] + [a + 1 for a in memory])
+        return {"pram_step": done,
+                "memory": [memory.get(a, 0) for a in range(size)],
+                "writes": write_rows(visible[-P:], self.variant, P) if done else [],
+                "processors": [processor_row(s, self.program) for s in latest]}
 
 
 def compile_arm(program: Program, n: int,

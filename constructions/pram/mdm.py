@@ -55,9 +55,14 @@ from apmdm.constructions.pram.slot import (
     check_inputs,
     halted_copy,
     initial_slot,
+    int_kind,
     positive_int,
+    pram_schema,
+    processor_row,
     slot_fields,
+    slot_kind,
     write_rank,
+    write_rows,
 )
 from apmdm.machines.errors import ConstructionError, InvalidArgumentError
 from apmdm.machines.pram import Program, Variant
@@ -230,6 +235,36 @@ class PramToMDM:
     def parameters(self) -> dict:
         return {"program": self.program.name, "n": self.n, "processors": self.processors,
                 "time_bound": self.time_bound, "variant": self.variant.value}
+
+    # -- inspection ------------------------------------------------------------------------------
+
+    def token_schema(self) -> dict:
+        """What each token means, for trace viewers (written into the trace header)."""
+        R = self.program.num_registers
+        return pram_schema(CONSTRUCTION, self.program,
+                           f"x_0..x_{{n-1}} | block 1: P slots | ... | block T: P slots "
+                           f"(n = {self.n}, P = {self.processors}, T = {self.time_bound})",
+                           [slot_kind(R), int_kind("input", "input value x_i (memory cell i "
+                                                   "at time 0)")])
+
+    def decode_state(self, canvas: Canvas) -> dict:
+        """The PRAM state a (possibly partial) canvas encodes: the step t of the last complete
+        block, the memory after it (the lookup :meth:`next_step` uses), each processor's
+        state and the writes of step t (which won)."""
+        self._check_shape(canvas)
+        P = self.processors
+        try:
+            done = (canvas.index(MASK, self.n) - self.n) // P
+        except ValueError:
+            done = self.time_bound
+        states = self._block_states(canvas, done)
+        memory = self._memory(canvas, done)
+        start, length = self.program.output_region(self.n)
+        size = max([self.n, start + length] + [a + 1 for a in memory])
+        return {"pram_step": done,
+                "memory": [memory.get(a, 0) for a in range(size)],
+                "writes": write_rows(states, self.variant, P) if done else [],
+                "processors": [processor_row(s, self.program) for s in states]}
 
 
 def compile_mdm(program: Program, n: int, time_bound: int,

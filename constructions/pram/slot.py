@@ -178,3 +178,65 @@ def positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
     return value
+
+
+# -- token schema and decoded state (for trace viewers) ----------------------------------------
+
+SLOT_MEANINGS = {
+    "t": "PRAM step that produced this slot (0: the initial state)",
+    "pid": "processor id",
+    "pc": "index of the processor's next instruction",
+    "halted": "1 once the processor has halted",
+    "waddr": "memory address written at step t (-1: no write)",
+    "wval": "value written at step t",
+}
+
+
+def slot_kind(num_registers: int) -> dict:
+    """The schema entry of a slot token: its named fields and their meaning."""
+    fields = [[name, SLOT_MEANINGS.get(name, f"register {name} after step t")]
+              for name in slot_fields(num_registers)]
+    return {"name": "slot", "match": {"type": "list", "length": HEADER + num_registers},
+            "fields": fields, "instruction": "pc"}
+
+
+def int_kind(name: str, meaning: str) -> dict:
+    return {"name": name, "match": {"type": "int"}, "fields": [["value", meaning]]}
+
+
+def word_kind(name: str, word: str, meaning: str) -> dict:
+    return {"name": name, "match": {"type": "str", "values": [word]}, "fields": [["word", meaning]]}
+
+
+def program_listing(program: Program) -> list[str]:
+    """The text of each instruction, indexed by pc (for slot tokens' ``instruction``)."""
+    return [str(ins) for ins in program.instructions]
+
+
+def pram_schema(construction: str, program: Program, layout: str, kinds: list[dict]) -> dict:
+    """A PRAM construction's token schema: token kinds, the canvas layout, the listing."""
+    return {"construction": construction, "layout": layout, "kinds": kinds,
+            "listing": program_listing(program), "program": program.name}
+
+
+def processor_row(slot: Slot, program: Program) -> dict:
+    """One processor's decoded state: pc, instruction text, halted, registers."""
+    pc = slot[PC]
+    text = str(program.instructions[pc]) if 0 <= pc < len(program.instructions) else "(end)"
+    row = {"pid": slot[PID], "pc": pc, "next_instruction": "halted" if slot[HALTED] else text,
+           "halted": slot[HALTED]}
+    row.update((f"r{i}", v) for i, v in enumerate(slot[HEADER:]))
+    return row
+
+
+def write_rows(slots: Sequence[Slot], variant: Variant, processors: int) -> list[dict]:
+    """The writes among ``slots`` (one PRAM step): address, value, writer, and whether it won
+    (the highest :func:`write_rank` among the writers of that address)."""
+    writes = [s for s in slots if s[WADDR] != NO_WRITE]
+    best: dict[int, int] = {}
+    for s in writes:
+        r = write_rank(variant, s[PID], processors)
+        best[s[WADDR]] = max(best.get(s[WADDR], r), r)
+    return [{"addr": s[WADDR], "value": s[WVAL], "pid": s[PID],
+             "won": int(write_rank(variant, s[PID], processors) == best[s[WADDR]])}
+            for s in sorted(writes, key=lambda s: (s[WADDR], s[PID]))]

@@ -347,3 +347,40 @@ def run_mincut(inst: MinCutInstance, process: GenerationProcess = MINCUT_PROCESS
     return MinCutRun(inst.n, len(inst.edges), max_flow_value(inst), deleted, disconnected,
                      subgraph, c.steps, c.max_context, c.tokens_written,
                      c.unmasks + c.remasks + c.inserts + c.deletes)
+
+
+# -- inspection --------------------------------------------------------------------------------
+
+MINCUT_SCHEMA = {
+    "construction": "mincut",
+    "layout": "P (s, i) (t, i) then vertex tokens (v, i) and edge tokens (e, u, v), each "
+              "followed by its slot (label for a vertex, flow for an edge) during the search",
+    "kinds": [
+        {"name": "edge", "match": {"type": "list", "length": 3, "tag": "e"},
+         "fields": [["tag", "e"], ["u", "tail"], ["v", "head"]]},
+        {"name": "vertex", "match": {"type": "list", "length": 2, "tag": "v"},
+         "fields": [["tag", "v"], ["i", "vertex id"]]},
+        {"name": "source", "match": {"type": "list", "length": 2, "tag": "s"},
+         "fields": [["tag", "s"], ["i", "source vertex"]]},
+        {"name": "sink", "match": {"type": "list", "length": 2, "tag": "t"},
+         "fields": [["tag", "t"], ["i", "sink vertex"]]},
+        {"name": "slot value", "match": {"type": "int"},
+         "fields": [["value", "BFS label of a vertex, or flow 0/1 of an edge"]]},
+        {"name": "word", "match": {"type": "str"},
+         "fields": [["word", "'graph' / 'cut' (phase token P) or '-' (unreached vertex)"]]},
+    ],
+}
+
+
+def mincut_state(canvas: Sequence) -> dict:
+    """The graph a canvas encodes: phase token, source/sink, BFS labels, edges with flows."""
+    lay = _Layout(tuple(canvas))
+    labels = lay.labels(tuple(canvas)) if lay.slotted else {}
+
+    def show(tok: Any) -> Any:
+        return None if tok is MASK else tok
+
+    return {"phase": show(canvas[0]), "s": lay.s, "t": lay.t,
+            "labels": [show(labels.get(v)) for v in range(len(lay.vertex_slot))],
+            "edges": [{"u": u, "v": v, "flow": show(canvas[slot]) if slot is not None else None}
+                      for _, u, v, slot in lay.edges]}

@@ -116,3 +116,21 @@ def run_parity(bits: Sequence[int], process: GenerationProcess = PARITY_PROCESS)
     c = result.counters
     return ParityRun(len(bits), sum(bits) % 2, answer if result.halted else None, c.steps,
                      c.max_context, c.tokens_written, c.unmasks + c.remasks + c.inserts + c.deletes)
+
+
+# -- inspection --------------------------------------------------------------------------------
+
+PARITY_SCHEMA = {
+    "construction": "parity",
+    "layout": "BOS b1 ... bn; the bits after BOS are eliminated two at a time",
+    "kinds": [{"name": "bos", "match": {"type": "str", "values": [BOS]},
+               "fields": [["word", "beginning of sequence"]]},
+              {"name": "bit", "match": {"type": "int"}, "fields": [["bit", "an input bit"]]}],
+}
+
+
+def parity_state(canvas: Sequence) -> dict:
+    """Bits left, ones among them (the parity is invariant), masks pending deletion."""
+    bits = [b for b in canvas[1:] if b is not MASK]
+    return {"bits_left": len(bits), "ones": sum(bits), "parity": sum(bits) % 2,
+            "masked": sum(1 for b in canvas if b is MASK)}

@@ -246,3 +246,43 @@ def read_sudoku_canvas(canvas: Sequence) -> SudokuOutcome:
     unsolvable = SKULL in markers and BRANCH not in markers and not any(
         type(mk) is tuple for mk in markers)
     return SudokuOutcome(False, unsolvable, None)
+
+
+# -- inspection --------------------------------------------------------------------------------
+
+
+def sudoku_schema(m: int) -> dict:
+    """What each token means, for trace viewers (written into the trace header)."""
+    return {"construction": "sudoku", "m": m,
+            "layout": "cell i (row-major) at positions 4i..4i+3: value, depth, marker, "
+                      "separator",
+            "roles": {"period": CELL_WIDTH,
+                      "names": ["value", "depth", "marker", "separator"],
+                      "meanings": ["1..m or '.' (empty)", "decision depth the cell was "
+                                   "written at", "G given, E empty, F forced, B branch, "
+                                   "X contradiction, (R, v) refuted branch",
+                                   "',' inside a row, ';' at its end"]},
+            "kinds": [{"name": "refuted marker", "match": {"type": "list", "length": 2},
+                       "fields": [["tag", "R: refuted branch"],
+                                  ["value", "the value that was refuted"]]},
+                      {"name": "number", "match": {"type": "int"},
+                       "fields": [["value", "a digit (value role) or a depth (depth role)"]]},
+                      {"name": "symbol", "match": {"type": "str"},
+                       "fields": [["word", "'.', a marker letter or a separator"]]}]}
+
+
+def sudoku_state(canvas: Sequence) -> dict:
+    """The board a canvas encodes: values (``"."`` empty, None masked), markers, depth."""
+    cells = len(canvas) // CELL_WIDTH
+    m = _geometry(cells).m if cells else 0
+
+    def show(tok: object) -> object:
+        return None if tok is MASK else list(tok) if isinstance(tok, tuple) else tok
+
+    values = [show(v) for v in canvas[0::CELL_WIDTH]]
+    markers = [show(v) for v in canvas[2::CELL_WIDTH]]
+    depths = [d for d in canvas[1::CELL_WIDTH] if type(d) is int]
+    return {"grid": [values[r * m:(r + 1) * m] for r in range(m)],
+            "markers": [markers[r * m:(r + 1) * m] for r in range(m)],
+            "depth": max(depths, default=0),
+            "outcome": ("solved" if read_sudoku_canvas(canvas).solved else "searching")}

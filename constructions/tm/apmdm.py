@@ -142,6 +142,33 @@ class TMToAPMDM:
         tape = tuple(cells[nonblank[0]:nonblank[-1] + 1]) if nonblank else ()
         return final[h][0], tape
 
+    # -- inspection ------------------------------------------------------------------------------
+
+    def token_schema(self) -> dict:
+        """What each token means, for trace viewers (written into the trace header)."""
+        return {"construction": CONSTRUCTION, "machine": self.machine.name,
+                "layout": "LEFT c_0 ... c_(k-1) RIGHT; the head cell is (state, symbol); "
+                          "position 0 is the phase token (LEFT: edit step next, MASK: fill)",
+                "kinds": [
+                    {"name": "head cell", "match": {"type": "list", "length": 2},
+                     "fields": [["state", "the TM's current state"],
+                                ["symbol", "the symbol under the head"]]},
+                    {"name": "sentinel", "match": {"type": "str", "values": [LEFT, RIGHT]},
+                     "fields": [["word", "tape end (left sentinel doubles as the phase)"]]},
+                    {"name": "cell", "match": {"type": "str"},
+                     "fields": [["symbol", "tape symbol of a cell away from the head"]]}]}
+
+    def decode_state(self, canvas: Canvas) -> dict:
+        """Tape (cells between the sentinels, masks skipped), head index, state and phase."""
+        cells = [t for t in canvas[1:] if t is not MASK and t != RIGHT]
+        heads = [i for i, t in enumerate(cells) if isinstance(t, tuple)]
+        if len(heads) != 1:
+            raise ConstructionError(f"{CONSTRUCTION}: {len(heads)} head cells on the canvas")
+        h = heads[0]
+        return {"state": cells[h][0], "head": h,
+                "phase": "fill" if canvas[0] is MASK else "edit",
+                "tape": [t[1] if isinstance(t, tuple) else t for t in cells]}
+
 
 def compile_tm_apmdm(machine: TuringMachine, n: int) -> TMToAPMDM:
     return TMToAPMDM(machine, n)

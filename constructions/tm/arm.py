@@ -89,6 +89,38 @@ class TMToARM:
             tape[rec[2]] = rec[3]
         return self._state(records)[0], strip(tape, self.machine.blank)
 
+    # -- inspection ------------------------------------------------------------------------------
+
+    def token_schema(self) -> dict:
+        """What each token means, for trace viewers (written into the trace header)."""
+        return {"construction": CONSTRUCTION, "machine": self.machine.name,
+                "layout": "input symbols, SEP, one record per TM step, EOS",
+                "kinds": [
+                    {"name": "record", "match": {"type": "list", "length": 4},
+                     "fields": [["state", "state entered by this TM step"],
+                                ["head", "head position after the step"],
+                                ["cell", "cell written by the step"],
+                                ["written", "symbol written"]]},
+                    {"name": "separator", "match": {"type": "str", "values": [SEP]},
+                     "fields": [["word", "end of the input"]]},
+                    {"name": "end", "match": {"type": "str", "values": [EOS]},
+                     "fields": [["word", "the machine halted"]]},
+                    {"name": "input", "match": {"type": "str"},
+                     "fields": [["symbol", "input symbol"]]}]}
+
+    def decode_state(self, canvas: Canvas) -> dict:
+        """Tape (input overwritten by the records so far), head, state and TM step."""
+        records = [r for r in canvas[self.n + 1:] if isinstance(r, tuple)]
+        tape = {i: canvas[i] for i in range(self.n)}
+        for rec in records:
+            tape[rec[2]] = rec[3]
+        state, head = self._state(records)
+        lo = min([0, head, *tape])
+        hi = max([self.n - 1, head, *tape])
+        blank = self.machine.blank
+        return {"state": state, "head": head - lo, "tm_step": len(records), "first_cell": lo,
+                "tape": [tape.get(c, blank) for c in range(lo, hi + 1)]}
+
 
 def strip(tape: dict[int, str], blank: str) -> tuple[str, ...]:
     cells = [c for c in sorted(tape) if tape[c] != blank]
