@@ -3,7 +3,7 @@
 Builds one-step AP-MDM traces whose single step deletes N masks (N = 10k, 100k, 1M; the
 canvas keeps one token), writes each with `write_trace`, then times, in one process:
 reading + validating the trace (`read_trace`: stream, replay, digest) and rendering it as text
-and as HTML. A linear viewer shows a flat time per mask across the rows; the old viewers
+and as the HTML page `apmdm show --format html` writes (the inspector). A linear viewer shows a flat time per mask across the rows; the old viewers
 scanned every deleted position for every cell (quadratic). Also times the CLI end to end
 (`apmdm show` text, one subprocess) for the 100k trace.
 Usage: python benchmarks/show_scaling.py [N ...]
@@ -23,7 +23,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 
 from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput  # noqa: E402
-from apmdm.machines.render import render_html, render_text  # noqa: E402
+from apmdm.machines.render import render_text  # noqa: E402
 from apmdm.machines.tokens import MASK  # noqa: E402
 from apmdm.machines.trace import read_trace, record_trace, write_trace  # noqa: E402
 
@@ -38,6 +38,13 @@ def make_trace(n: int, path: str) -> None:
     canvas = ("a",) + (MASK,) * n
     trace = record_trace(process, canvas, Limits(10, n + 2), "delete-all", {"n": n}, ["a"])
     write_trace(trace, path)
+
+
+def render_page(trace) -> str:
+    """What `apmdm show --format html` writes: the inspector page."""
+    from apmdm.checks.state_decoders import decoded_states
+    from apmdm.machines.inspector import render_inspector
+    return render_inspector(trace, *decoded_states(trace))
 
 
 def timed(fn, *args):
@@ -58,7 +65,7 @@ def main() -> None:
         make_trace(n, path)
         trace, t_read = timed(read_trace, path)
         _, t_text = timed(render_text, trace)
-        _, t_html = timed(render_html, trace)
+        _, t_html = timed(render_page, trace)
         rows.append((n, t_read, t_text, t_html))
         print(f"{n:>9} {os.path.getsize(path):>10} {t_read:>8.2f} {t_text:>8.2f} {t_html:>8.2f} "
               f"{1e6 * t_read / n:>13.2f} {1e6 * t_text / n:>13.2f} {1e6 * t_html / n:>13.2f}")

@@ -144,7 +144,7 @@ def test_read_limit_is_checked_before_reading(trace_path, capsys):
     assert "--max-bytes" in capsys.readouterr().err
 
 
-def test_spacetime_budget_checked_from_lengths(tmp_path, capsys):
+def test_view_budget_checked_while_reading(tmp_path, capsys):
     def f(canvas):
         return StepOutput({}, delete=frozenset(range(1, len(canvas))))
     n = 300_000
@@ -152,11 +152,12 @@ def test_spacetime_budget_checked_from_lengths(tmp_path, capsys):
                      "wide", {}, ["a"])
     p = tmp_path / "w.jsonl"
     write_trace(t, p)
-    start = time.process_time()
-    assert main(["show", str(p), "--format", "spacetime", "--scale", "64", "-o",
-                 str(tmp_path / "w.png")]) == 2
-    assert time.process_time() - start < 10
-    assert "pixels" in capsys.readouterr().err and not (tmp_path / "w.png").exists()
+    for fmt, out in (("text", "w.txt"), ("spacetime", "w.png"), ("html", "w.html")):
+        start = time.process_time()
+        assert main(["show", str(p), "--format", fmt, "--max-cells", "100000", "-o",
+                     str(tmp_path / out)]) == 2
+        assert time.process_time() - start < 10
+        assert "--max-cells" in capsys.readouterr().err and not (tmp_path / out).exists()
 
 
 # --- transitions ----------------------------------------------------------------------------
