@@ -3,8 +3,9 @@
 Builds one-step AP-MDM traces whose single step deletes N masks (N = 10k, 100k, 1M; the
 canvas keeps one token), writes each with `write_trace`, then times, in one process:
 reading + validating the trace (`read_trace`: stream, replay, digest) and rendering it as
-text and as the HTML page `apmdm show --format html` writes (the inspector). A linear viewer shows a flat time per mask across the rows; the old viewers
-scanned every deleted position for every cell (quadratic). Also times the CLI end to end
+text and as the HTML page `apmdm show --format html` writes (the inspector). A linear viewer
+shows a flat time per mask across the rows; the old viewers scanned every deleted position
+for every cell (quadratic). Also times the CLI end to end
 (`apmdm show` text, one subprocess) for the 100k trace.
 Usage: python benchmarks/show_scaling.py [N ...]
 BLAS threads are pinned to 1 (OPENBLAS/OMP/MKL_NUM_THREADS=1); no BLAS is used here anyway.
