@@ -23,12 +23,17 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from itertools import repeat
 from typing import Any
 
-from apmdm.machines.errors import InvalidArgumentError, RestrictionViolation, SizeLimitExceeded
+from apmdm.machines.errors import (
+    InvalidArgumentError,
+    RestrictionViolation,
+    SizeLimitExceeded,
+    WorkLimitExceeded,
+)
 from apmdm.machines.tokens import MASK, Canvas, all_tokens, is_token
 
 
@@ -370,15 +375,26 @@ def check_restriction(
         )
 
 
+# Positions processed by a run (sum over steps of the canvas length a step reads). [decision]
+# A position costs from about 35 ns (an ARM step appending to a long canvas) to several us (a
+# step that simulates a PRAM step), so this bounds a run to roughly 10 s .. a few minutes;
+# --timeout bounds wall-clock time exactly. The default sizes of every trace target stay
+# below it (the largest: matmul-bool --model arm --n 8, 1.3e8 positions, 5 s).
+DEFAULT_MAX_WORK = 1_000_000_000
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Every run is bounded: a step limit and a context (canvas length) limit."""
+    """Every run is bounded: a step limit, a context (canvas length) limit and a work limit
+    (positions processed: the sum over steps of the canvas length the step reads). The work
+    limit is not part of a run's semantics (traces do not record it) and is not compared."""
 
     max_steps: int = 100_000
     max_context: int = 1_000_000
+    max_work: int = field(default=DEFAULT_MAX_WORK, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("max_steps", "max_context"):
+        for name in ("max_steps", "max_context", "max_work"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InvalidArgumentError(f"Limits.{name} must be a positive integer, got {v!r}")
@@ -514,8 +530,14 @@ class GenerationProcess:
             return
         checkpoint, checkpoint_step, power = canvas, 0, 1
         step = 0
+        work = 0
         while True:
             step += 1
+            work += len(canvas)
+            if work > limits.max_work:
+                raise WorkLimitExceeded(
+                    f"{model.value}: positions processed exceed the work limit "
+                    f"{limits.max_work} at step {step} (raise it with --max-work)")
             out = self.next_step(canvas)
             if not isinstance(out, StepOutput):
                 raise InvalidArgumentError(

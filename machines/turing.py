@@ -25,7 +25,7 @@ The transition table is exposed as :attr:`TuringMachine.rules` (a sorted tuple o
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -225,27 +225,42 @@ class TuringMachine:
 
         automata-lib's semantics carry over: entering a final state accepts; a missing rule
         rejects. ``N`` (no move) becomes ``S``."""
+        name = name if isinstance(name, str) else ""
+        name = _checked_name(name, "name", name)
+        state_set = _checked_names(states, "states", name, MAX_TM_STATES)
+        inputs = _checked_names(input_symbols, "input_symbols", name, MAX_TM_SYMBOLS)
+        symbols = _checked_names(tape_symbols, "tape_symbols", name, MAX_TM_SYMBOLS)
+        finals = _checked_names(final_states, "final_states", name, MAX_TM_STATES)
+        initial = _checked_name(initial_state, "initial_state", name)
+        blank = _checked_name(blank_symbol, "blank_symbol", name)
         if not isinstance(transitions, Mapping):
             raise InvalidMachineError(f"Turing machine {name}: transitions must be a dict")
+        if len(transitions) > MAX_TM_STATES:
+            raise InvalidMachineError(f"Turing machine {name}: transitions has more than "
+                                      f"{MAX_TM_STATES} states")
         rules = []
         for state, row in transitions.items():
+            state = _checked_name(state, "transitions: a state", name)
             if not isinstance(row, Mapping):
                 raise InvalidMachineError(f"Turing machine {name}: transitions[{state!r}] "
                                           "must be a dict symbol -> (next, write, move)")
+            if len(row) > MAX_TM_SYMBOLS:
+                raise InvalidMachineError(f"Turing machine {name}: transitions[{state!r}] has "
+                                          f"more than {MAX_TM_SYMBOLS} symbols")
             for symbol, action in row.items():
+                symbol = _checked_name(symbol, f"transitions[{state!r}]: a symbol", name)
+                where = f"transitions[{state!r}][{symbol!r}]"
                 if not isinstance(action, Sequence) or isinstance(action, str) or \
                         len(action) != 3:
                     raise InvalidMachineError(
-                        f"Turing machine {name}: transitions[{state!r}][{symbol!r}] = "
-                        f"{action!r} is not (next_state, write, move)")
-                nxt, write, move = action
+                        f"Turing machine {name}: {where} = {_short_repr(action)} is not "
+                        "(next_state, write, move)")
+                nxt, write, move = (_checked_name(v, where, name) for v in action)
                 if move not in _AUTOMATA_MOVES:
                     raise InvalidMachineError(
-                        f"Turing machine {name}: transitions[{state!r}][{symbol!r}]: move "
-                        f"{move!r} is not L, R or N")
+                        f"Turing machine {name}: {where}: move {move!r} is not L, R or N")
                 rules.append(Rule(state, symbol, nxt, write, _AUTOMATA_MOVES[move]))
-        return cls(frozenset(states), frozenset(input_symbols), frozenset(tape_symbols),
-                   blank_symbol, tuple(rules), initial_state, frozenset(final_states),
+        return cls(state_set, inputs, symbols, blank, tuple(rules), initial, finals,
                    frozenset(), name)
 
     @classmethod
@@ -450,3 +465,44 @@ class TuringMachine:
                     f"Turing machine {self.name or '<unnamed>'} visited more than "
                     f"{limits.max_space} cells at step {steps}")
             yield state, head, left, tape, lo, hi, steps
+
+
+MAX_TM_STATES = 10_000      # states (and final states) of a machine read from a dict
+MAX_TM_SYMBOLS = 1_000      # input or tape symbols
+MAX_TM_NAME_CHARS = 200     # one state or symbol name
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value) if isinstance(value, str | int | float | bool | type(None)) \
+        else f"<{type(value).__name__}>"
+    return text[:80]
+
+
+def _checked_name(value: Any, what: str, machine: str) -> str:
+    """A state or symbol name: a string of 1..MAX_TM_NAME_CHARS characters, no surrogate."""
+    if not isinstance(value, str):
+        raise InvalidMachineError(f"Turing machine {machine}: {what}: {_short_repr(value)} is "
+                                  f"not a string")
+    if len(value) > MAX_TM_NAME_CHARS:
+        raise InvalidMachineError(f"Turing machine {machine}: {what}: a name of {len(value)} "
+                                  f"characters (at most {MAX_TM_NAME_CHARS})")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise InvalidMachineError(f"Turing machine {machine}: {what}: a lone surrogate")
+    return value
+
+
+def _checked_names(values: Any, what: str, machine: str, limit: int) -> frozenset[str]:
+    """A collection (list, tuple, set) of names, at most ``limit`` of them."""
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise InvalidMachineError(f"Turing machine {machine}: {what} must be a list or set of "
+                                  f"strings, got {type(values).__name__}")
+    if isinstance(values, Sized) and len(values) > limit:
+        raise InvalidMachineError(f"Turing machine {machine}: {what} has more than {limit} "
+                                  "entries")
+    out = []
+    for i, v in enumerate(values):
+        if i >= limit:
+            raise InvalidMachineError(f"Turing machine {machine}: {what} has more than "
+                                      f"{limit} entries")
+        out.append(_checked_name(v, f"{what}[{i}]", machine))
+    return frozenset(out)

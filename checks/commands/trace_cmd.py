@@ -11,8 +11,11 @@ from __future__ import annotations
 import argparse
 
 from apmdm.checks.catalogue import trace_targets
-from apmdm.checks.trace_target import TraceTarget
-from apmdm.machines.errors import InvalidArgumentError
+from apmdm.checks.commands.common import add_timeout, positive
+from apmdm.checks.trace_target import DEFAULT_MAX_TRACE_N, TraceTarget, build_run
+from apmdm.machines.errors import InvalidArgumentError, SizeLimitExceeded
+from apmdm.machines.jsonl import check_output_paths
+from apmdm.machines.process import DEFAULT_MAX_WORK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--input", help="for a .pram file: comma-separated integers, e.g. 3,1,4,1")
     p.add_argument("--variant", help="for a .pram file: PRAM variant (default crcw-priority)")
     p.add_argument("-o", "--output", help="trace file to write")
+    p.add_argument("--max-work", type=int, default=None, metavar="W",
+                   help=f"positions processed by the run, at most (default {DEFAULT_MAX_WORK}; "
+                        "for a .pram file: processor-steps of the program)")
+    add_timeout(p)
     p.set_defaults(handler=run)
 
 
@@ -40,8 +47,8 @@ def describe(targets: dict[str, TraceTarget]) -> str:
 def lookup(targets: dict[str, TraceTarget], name: str, model: str | None) -> tuple[TraceTarget,
                                                                                      str]:
     if name not in targets:
-        raise InvalidArgumentError(f"unknown trace target {name!r}; available:\n"
-                                   + describe(targets))
+        raise InvalidArgumentError(f"unknown trace target {name!r}; available: "
+                                   + ", ".join(targets) + " (see `apmdm trace list`)")
     target = targets[name]
     if model is None:
         if len(target.models) != 1:
@@ -66,11 +73,18 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.output:
         raise InvalidArgumentError("give the trace file with -o FILE")
-    if args.target.endswith(".pram"):
+    if args.max_work is not None:
+        positive(args.max_work, "--max-work")
+    is_file = args.target.endswith(".pram")
+    check_output_paths({"-o": args.output}, {"TARGET": args.target if is_file else None})
+    if is_file:
         built, name = _pram_file(args), args.target
+        if args.max_work is not None:
+            from dataclasses import replace
+            built = replace(built, limits=replace(built.limits, max_work=args.max_work))
     else:
         target, model = lookup(targets, args.target, args.model)
-        built, name = target.build(model, args.n, args.seed), target.name
+        built, name = build_run(target, model, args.n, args.seed, args.max_work), target.name
     options = {"target": args.target, "model": args.model, "n": args.n, "input": args.input,
                "variant": args.variant}
     trace = record_trace(built.process, built.canvas, built.limits, built.construction,
@@ -96,4 +110,9 @@ def _pram_file(args: argparse.Namespace):
     model = (args.model or "").replace("-", "").lower()
     if model not in PRAM_MODELS:
         raise InvalidArgumentError(f"{args.target}: choose --model from {', '.join(PRAM_MODELS)}")
-    return pram_file_run(args.target, model, parse_input_list(args.input), args.variant)
+    inputs = parse_input_list(args.input)
+    if len(inputs) > DEFAULT_MAX_TRACE_N:
+        raise SizeLimitExceeded(f"{args.target}: an input of {len(inputs)} items is above "
+                                f"{DEFAULT_MAX_TRACE_N}, the size a compiled run traces in "
+                                "bounded time and memory")
+    return pram_file_run(args.target, model, inputs, args.variant)

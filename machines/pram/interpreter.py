@@ -37,9 +37,11 @@ from apmdm.machines.errors import (
     PRAMRuntimeError,
     SizeLimitExceeded,
     StepLimitExceeded,
+    WorkLimitExceeded,
 )
 from apmdm.machines.pram.isa import Op, Program
 from apmdm.machines.pram.state import (  # re-exported: the interpreter's public types
+    MAX_REGISTER_CELLS,
     Access,
     PRAMCounters,
     PRAMLimits,
@@ -116,12 +118,32 @@ class PRAM:
             )
         return addr
 
+    def _preflight(self, n: int, p: int) -> None:
+        """Checks made before anything is allocated (both engines): the output region fits
+        the memory limit, the first step fits the work limit, and the registers fit a memory
+        estimate."""
+        prog, limit = self.program, self.limits
+        start, length = prog.output_region(n)
+        if start + length > limit.max_address + 1:
+            raise SizeLimitExceeded(
+                f"{prog.name}: output region ({start}, {length}) at n={n} exceeds the memory "
+                f"limit 0..{limit.max_address}")
+        if p > limit.max_work:  # every processor executes an instruction in step 1
+            raise WorkLimitExceeded(
+                f"{prog.name}: {p} processors exceed the work limit {limit.max_work} in the "
+                "first step (raise it with --max-work)")
+        if p * prog.num_registers > MAX_REGISTER_CELLS:
+            raise SizeLimitExceeded(
+                f"{prog.name}: {p} processors x {prog.num_registers} registers exceed "
+                f"{MAX_REGISTER_CELLS} register cells (lower the processors or registers)")
+
     def _steps(
         self, inputs: Sequence[int], processors: int | None, state: dict
     ) -> Iterator[PRAMStep]:
         vals = self._check_inputs(inputs)
         n = len(vals)
         p = self._processors(n, processors)
+        self._preflight(n, p)
         run = ScalarState(
             regs=[[0] * self.program.num_registers for _ in range(p)],
             pcs=[0] * p,
@@ -150,12 +172,13 @@ class PRAM:
             if step > limit.max_steps:
                 raise StepLimitExceeded(
                     f"{prog.name}: PRAM did not halt within {limit.max_steps} steps "
-                    f"({len(active)} processors still running)"
+                    f"({len(active)} processors still running; raise it with --max-steps)"
                 )
             work += len(active)
             if work > limit.max_work:
-                raise SizeLimitExceeded(
-                    f"{prog.name}: work exceeds {limit.max_work} at step {step}"
+                raise WorkLimitExceeded(
+                    f"{prog.name}: work (processor-steps) exceeds the limit {limit.max_work} "
+                    f"at step {step} (raise it with --max-work)"
                 )
             accesses: list[Access] = []
             pending: list[tuple[int, int, int, int]] = []  # (addr, value, pid, pc)

@@ -32,6 +32,9 @@ class Variant(str, Enum):
             ) from None
 
 
+MAX_REGISTER_CELLS = 1 << 26  # processors x registers, checked before the registers exist
+
+
 @dataclass(frozen=True)
 class PRAMLimits:
     """Bounds on every run: steps, processors, addresses and the magnitude of values."""
@@ -40,7 +43,7 @@ class PRAMLimits:
     max_processors: int = 1 << 20
     max_address: int = 1 << 22
     max_abs_value: int = (1 << 31) - 1
-    max_work: int = 50_000_000
+    max_work: int = 2_000_000   # processor-steps: seconds of the scalar interpreter
 
 
 @dataclass(frozen=True)

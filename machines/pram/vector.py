@@ -50,7 +50,7 @@ from typing import Protocol
 
 import numpy as np
 
-from apmdm.machines.errors import SizeLimitExceeded, StepLimitExceeded
+from apmdm.machines.errors import StepLimitExceeded, WorkLimitExceeded
 from apmdm.machines.pram.isa import MAX_IMMEDIATE, Op, Program
 from apmdm.machines.pram.state import (
     PRAMCounters,
@@ -433,6 +433,7 @@ def run_vectorised(
     vals = pram._check_inputs(inputs)
     n = len(vals)
     p = pram._processors(n, processors)
+    pram._preflight(n, p)
     if not int64_safe(pram.limits) or (p < VECTOR_FROM and not force):
         return pram.run_scalar(vals, p)
     eng = _Engine(pram, vals, p)
@@ -446,11 +447,13 @@ def run_vectorised(
         if eng.step > limit.max_steps:
             raise StepLimitExceeded(
                 f"{name}: PRAM did not halt within {limit.max_steps} steps "
-                f"({eng.running} processors still running)"
+                f"({eng.running} processors still running; raise it with --max-steps)"
             )
         eng.work += eng.running
         if eng.work > limit.max_work:
-            raise SizeLimitExceeded(f"{name}: work exceeds {limit.max_work} at step {eng.step}")
+            raise WorkLimitExceeded(
+                f"{name}: work (processor-steps) exceeds the limit {limit.max_work} "
+                f"at step {eng.step} (raise it with --max-work)")
         try:
             eng.step_once()
         except _HandOver:
