@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from apmdm._version import __version__
-from apmdm.machines.errors import ApmdmError
+from apmdm.machines.errors import ApmdmError, TimeLimitExceeded
+from apmdm.machines.jsonl import Terminated, escape_control, terminating_signals_raise
 
 COMMAND_MODULES: list[str] = [
     "apmdm.checks.commands.list_cmd",
@@ -49,15 +51,47 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.handler(args))
+        with terminating_signals_raise(), _time_limit(getattr(args, "timeout", None)):
+            return int(args.handler(args))
     except ApmdmError as exc:
-        print(f"apmdm {args.command}: error: {exc}", file=sys.stderr)
+        print(f"apmdm {args.command}: error: {escape_control(str(exc))}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print(f"apmdm {args.command}: error: input nested too deeply", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"apmdm {args.command}: error: out of memory (lower the size)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("apmdm: interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        print(f"apmdm: terminated by signal {exc.signum}", file=sys.stderr)
+        return 128 + exc.signum
     except BrokenPipeError:
         return 0
+
+
+class _time_limit:
+    """``--timeout SECONDS``: a real-time alarm that raises :class:`TimeLimitExceeded`."""
+
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+
+    def __enter__(self) -> None:
+        if self.seconds is None or not hasattr(signal, "setitimer"):
+            return
+        self.old = signal.signal(signal.SIGALRM, self._expire)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def _expire(self, signum: int, frame: object) -> None:
+        raise TimeLimitExceeded(f"stopped after --timeout {self.seconds:g} seconds")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.seconds is None or not hasattr(signal, "setitimer"):
+            return
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.old)
 
 
 if __name__ == "__main__":  # pragma: no cover

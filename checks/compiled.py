@@ -18,8 +18,11 @@ The runners (:func:`compiled_mdm_runner`, :func:`compiled_apmdm_runner`) plug in
 :func:`checks.pram_cases.check_case`, so a row compares the decoded output with the PRAM
 interpreter's and the measured steps / context with the theorem's bound, exactly like the
 reference suites; ``apmdm check --compiled`` uses them (see :func:`run_compiled_suite`).
-Word size: the default ``w(n)`` of :mod:`constructions.pram.compiled.common`, widened to hold
-every value of the reference run (a compile parameter, like the time and memory bounds).
+Word size [decision]: the default ``w`` of :mod:`constructions.pram.compiled.common`, a function
+of the context, i.e. of n and the declared bounds T(n), S(n) (the measured ones for random
+programs) -- never of the instance: the weights depend on n only. An instance whose values need
+more bits fails with :class:`~apmdm.machines.errors.WordSizeExceeded` naming the bound. The
+random programs are drawn with values inside the smallest word (:data:`RANDOM_WORD_LIMITS`).
 """
 
 from __future__ import annotations
@@ -35,16 +38,14 @@ from apmdm.checks.pram_cases import (
     library_cases,
     random_rows,
 )
-from apmdm.checks.strategies import pram_instances
+from apmdm.checks.strategies import RANDOM_LIMITS, pram_instances
 from apmdm.checks.suite import Category, CheckOptions, CheckRow, CheckSuite, labelled
 from apmdm.constructions.efasp import CompiledProgram, evaluate
-from apmdm.constructions.pram.apmdm import compile_apmdm
 from apmdm.constructions.pram.compiled.apmdm import compile_apmdm_efasp
-from apmdm.constructions.pram.compiled.common import bits_needed, compiles, default_word_bits
+from apmdm.constructions.pram.compiled.common import WORD_BITS_MIN, compiles
 from apmdm.constructions.pram.compiled.mdm import compile_mdm_efasp
-from apmdm.constructions.pram.mdm import compile_mdm
-from apmdm.machines.errors import CompiledModelMismatch, ConstructionError
-from apmdm.machines.pram import PRAMResult, Program, Variant
+from apmdm.machines.errors import ApmdmError, CompiledModelMismatch, ConstructionError
+from apmdm.machines.pram import PRAM, PRAMLimits, PRAMResult, Program, Variant
 from apmdm.machines.process import GenerationProcess, Limits, Model, NextStep, RunResult, StepOutput
 from apmdm.machines.resources import Resources
 from apmdm.machines.tokens import MASK, Canvas
@@ -75,10 +76,15 @@ def compare_outputs(ref: StepOutput, got: StepOutput, canvas: Canvas) -> tuple[i
             diffs.append((i, f"control {what}: reference {i in a}, compiled {i in b}"))
     positions = ref.tokens.keys() if hasattr(ref.tokens, "keys") else range(len(canvas))
     for i in sorted(positions):
-        if got.tokens[i] != ref.tokens[i]:
-            diffs.append((i, f"token: reference {ref.tokens[i]!r}, compiled {got.tokens[i]!r}"))
+        if _token(got, i) != ref.tokens[i]:
+            diffs.append((i, f"token: reference {ref.tokens[i]!r}, compiled {_token(got, i)!r}"))
             break
     return min(diffs, key=lambda d: d[0]) if diffs else None
+
+
+def _token(out: StepOutput, i: int) -> Any:
+    """``y_i`` of ``out``, or MASK where a sparse output gives none (never a token)."""
+    return out.tokens.get(i, MASK) if hasattr(out.tokens, "get") else out.tokens[i]
 
 
 def _output_node(compiled: CompiledProgram, description: str, ref: Any, got: Any) -> str:
@@ -119,7 +125,7 @@ def differential_next_step(reference: NextStep, compiled: CompiledProgram,
                            name: str) -> NextStep:
     """A next-step function that returns the compiled transformer's output after checking
     it against ``reference`` on the same canvas (raises CompiledModelMismatch)."""
-    f = compiled.next_step()
+    f = compiled.generation_step()
     calls = [0]   # the checker counts steps for its messages; f itself is pure
 
     def checked(canvas: Canvas) -> StepOutput:
@@ -129,7 +135,7 @@ def differential_next_step(reference: NextStep, compiled: CompiledProgram,
         if diff is not None:
             i, what = diff
             tokens = (ref.tokens.get(i) if hasattr(ref.tokens, "get") else ref.tokens[i],
-                      got.tokens[i]) if what.startswith("token") else (None, None)
+                      _token(got, i)) if what.startswith("token") else (None, None)
             raise CompiledModelMismatch(
                 f"{name}: step {calls[0]}, " + locate(compiled, canvas, i, what, *tokens))
         return got
@@ -146,27 +152,6 @@ def run_differential(model: Model, reference: NextStep, compiled: CompiledProgra
     return proc.run(tuple(canvas), limits)
 
 
-# --- word size from the reference run ---------------------------------------------------------
-
-
-def _ints(canvas: Canvas) -> list[int]:
-    out: list[int] = []
-    for tok in canvas:
-        if tok is MASK:
-            continue
-        out.extend(tok if isinstance(tok, tuple) else (tok,))
-    return out
-
-
-def word_bits_for_run(process: GenerationProcess, canvas: Canvas, limits: Limits,
-                      context: int) -> int:
-    """Default word size, widened to hold every value the reference run writes."""
-    need = max((bits_needed(v) for v in _ints(canvas)), default=1)
-    for rec in process.run_stepwise(canvas, limits):
-        need = max([need] + [bits_needed(v) for v in _ints(rec.after)])
-    return max(default_word_bits(context), need)
-
-
 # --- runners for check_case -------------------------------------------------------------------
 
 Compiler = Callable[..., Any]
@@ -176,10 +161,7 @@ def compiled_mdm_runner(compiler: Compiler = compile_mdm_efasp) -> Callable:
     def run(case: PramCase, ref: PRAMResult) -> tuple[Outcome, dict[str, int]]:
         n, T = len(case.inputs), case.time_bound or ref.counters.time
         S = case.memory_bound or max(ref.counters.memory_span, n, 1)
-        base = compile_mdm(case.program, n, T, case.variant)
-        start = base.initial_canvas(case.inputs)
-        w = word_bits_for_run(base.process(), start, base.limits(), base.context)
-        con = compiler(case.program, n, T, case.variant, S, w)
+        con = compiler(case.program, n, T, case.variant, S)   # word size from n, T, S
         res = run_differential(Model.MDM, con.reference.next_step, con.compiled,
                                con.initial_canvas(case.inputs), con.limits(), MDM_NAME)
         out = Outcome(con.decode(res.final), res.counters.steps, res.counters.max_context)
@@ -194,10 +176,7 @@ def compiled_apmdm_runner(compiler: Compiler = compile_apmdm_efasp) -> Callable:
         c, n = ref.counters, len(case.inputs)
         S = case.memory_bound or max(c.memory_span, n, 1)
         T = case.time_bound or c.time
-        base = compile_apmdm(case.program, n, S, case.variant)
-        start = base.initial_canvas(case.inputs)
-        w = word_bits_for_run(base.process(), start, base.limits(Resources(T, S)), base.context)
-        con = compiler(case.program, n, S, T, case.variant, w)
+        con = compiler(case.program, n, S, T, case.variant)   # word size from n, S, T
         res = run_differential(Model.APMDM, con.reference.next_step, con.compiled,
                                con.initial_canvas(case.inputs), con.limits(Resources(T, S)),
                                APMDM_NAME)
@@ -233,9 +212,28 @@ def compiled_library_cases(sizes: tuple[int, ...], seed: int, theorem: str,
     return out
 
 
+# [decision] Random programs may multiply their way past any word; the compiled construction's
+# word holds at least WORD_BITS_MIN bits, so random instances are drawn among those whose every
+# value (inputs, registers, stored values) stays inside that smallest word: the interpreter is
+# rerun with this value limit. A library instance outside its word is not skipped: it fails
+# with WordSizeExceeded.
+RANDOM_WORD_LIMITS = PRAMLimits(max_steps=RANDOM_LIMITS.max_steps,
+                                max_abs_value=(1 << WORD_BITS_MIN) - 1)
+
+
+def _within_word(inst: Any) -> bool:
+    try:
+        PRAM(inst.program, inst.variant, RANDOM_WORD_LIMITS).run(inst.inputs)
+    except ApmdmError:
+        return False
+    return True
+
+
 def supported_instances() -> Any:
-    """Random valid halting programs (apmdm.checks.strategies) that the compiled path supports."""
-    return pram_instances().filter(lambda inst: supported(inst.program, inst.variant))
+    """Random valid halting programs (apmdm.checks.strategies) that the compiled path supports
+    and whose values fit the smallest compiled word (:data:`RANDOM_WORD_LIMITS`)."""
+    return pram_instances().filter(
+        lambda inst: supported(inst.program, inst.variant) and _within_word(inst))
 
 
 def compiled_random_rows(theorem: str, construction: str, runner: Callable, seed: int,

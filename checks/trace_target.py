@@ -6,8 +6,10 @@ Targets are listed by :func:`apmdm.checks.catalogue.trace_targets`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from apmdm.machines.errors import SizeLimitExceeded
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,33 @@ class TraceTarget:
     models: tuple[str, ...]
     description: str
     build: Callable[[str, int, int], TraceableRun] = field(compare=False)
+
+
+# The largest --n each trace target accepts ([decision]: a run at the bound ends within about
+# a minute on one core; larger sizes ran for minutes or exhausted memory). Targets not listed
+# (the PRAM library programs) accept up to DEFAULT_MAX_TRACE_N. The work limit (--max-work)
+# still ends a run inside the bound that grows too long.
+DEFAULT_MAX_TRACE_N = 32
+MAX_TRACE_N: dict[str, int] = {
+    "task-parity": 2048, "task-sudoku": 16, "task-mincut": 64, "dyck": 1024,
+    "preserve": 256, "tm-binary-increment": 256, "tm-palindromes": 128,
+    "tm-zeros-then-ones": 256,
+}
+
+
+def max_trace_n(name: str) -> int:
+    return MAX_TRACE_N.get(name, DEFAULT_MAX_TRACE_N)
+
+
+def build_run(target: TraceTarget, model: str, n: int, seed: int,
+              max_work: int | None = None) -> TraceableRun:
+    """``target.build(model, n, seed)`` after checking ``n`` against the target's bound (before
+    anything is allocated), with the run's work limit set to ``max_work`` when given."""
+    bound = max_trace_n(target.name)
+    if not 0 <= n <= bound:
+        raise SizeLimitExceeded(f"{target.name}: --n {n} is outside 0..{bound}, the sizes this "
+                                "target runs in bounded time and memory")
+    built = target.build(model, n, seed)
+    if max_work is not None:
+        built = replace(built, limits=replace(built.limits, max_work=max_work))
+    return built

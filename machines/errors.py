@@ -34,6 +34,10 @@ class AssemblyError(InvalidProgramError):
         super().__init__(f"{source}:{line}:{column}: {message}")
 
 
+class OutputPathError(InvalidArgumentError):
+    """An output path equals an input path or another output, or cannot be written."""
+
+
 class InvalidMachineError(ApmdmError):
     """A Turing machine definition is malformed."""
 
@@ -74,6 +78,14 @@ class StepLimitExceeded(ApmdmError):
 
 class SizeLimitExceeded(ApmdmError):
     """A run exceeded a size limit (context length, memory span, tape, value range)."""
+
+
+class WorkLimitExceeded(SizeLimitExceeded):
+    """A run exceeded its work limit (processor-steps or positions processed)."""
+
+
+class TimeLimitExceeded(ApmdmError):
+    """A command ran longer than its ``--timeout``."""
 
 
 class PRAMRuntimeError(ApmdmError):
@@ -154,3 +166,8 @@ class MissingExtraError(ApmdmError):
 
 class CheckerUnavailableError(ApmdmError):
     """A checker, or a module it needs, cannot be imported: an error, never fewer checks."""
+
+
+class WordSizeExceeded(ConstructionError):
+    """A value needs more bits than the word size a compiled construction was built with for
+    its n (the weights depend on n and the declared bounds only, never on the instance)."""

@@ -21,13 +21,20 @@ the step; positions are re-encoded from 0 after every step.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from itertools import repeat
 from typing import Any
 
-from apmdm.machines.errors import InvalidArgumentError, RestrictionViolation, SizeLimitExceeded
-from apmdm.machines.tokens import MASK, Canvas, is_token
+from apmdm.machines.errors import (
+    InvalidArgumentError,
+    RestrictionViolation,
+    SizeLimitExceeded,
+    WorkLimitExceeded,
+)
+from apmdm.machines.tokens import MASK, Canvas, all_tokens, is_token
 
 
 class Model(str, Enum):
@@ -59,6 +66,7 @@ class StopReason(str, Enum):
 
 
 _EMPTY: frozenset[int] = frozenset()
+_INT = frozenset({int})
 
 
 @dataclass(frozen=True)
@@ -140,6 +148,10 @@ def mask_positions(canvas: Sequence[Any]) -> list[int]:
 
 
 def _check_positions(name: str, positions: frozenset[int], n: int) -> None:
+    if not positions:
+        return
+    if set(map(type, positions)) <= _INT and min(positions) >= 0 and max(positions) < n:
+        return  # the common case, decided at C speed; otherwise find the first bad one
     for p in positions:
         if isinstance(p, bool) or not isinstance(p, int) or not 0 <= p < n:
             raise InvalidArgumentError(f"{name} position {p!r} outside the canvas of length {n}")
@@ -153,7 +165,7 @@ def _check_tokens_shape(out: StepOutput, n: int) -> None:
         if MASK in toks:
             i = next(j for j, t in enumerate(toks) if t is MASK)
             raise InvalidArgumentError(f"f returned MASK as y_{i}; y is never MASK")
-    elif isinstance(toks, Mapping):
+    elif isinstance(toks, Mapping) and MASK in toks.values():
         bad = [i for i, t in toks.items() if t is MASK]
         if bad:
             raise InvalidArgumentError(f"f returned MASK as y_{min(bad)}; y is never MASK")
@@ -165,15 +177,95 @@ def apply_transition(
     """The transition g (Algorithm 1). Returns the next canvas and what changed.
 
     Raises :class:`InvalidArgumentError` if a control position is outside the canvas or a
-    ``y_i`` that g reads is MASK or not a token.
+    ``y_i`` that g reads is MASK or not a token. Every token g writes is validated here, where
+    it enters the canvas, once; tokens already on the canvas are not re-validated.
+
+    A step without insert and delete bits (every MDM step, most AP-MDM steps) takes a fast
+    path: copy the canvas, write the ``y`` at the unmasked positions (validated together by
+    :func:`machines.tokens.all_tokens`) and MASK at the remasked ones. Anything it cannot
+    decide (a missing or invalid ``y``) goes to :func:`apply_transition_reference`, which
+    raises the error; ``tests/test_process_fast_path.py`` checks the two agree.
     """
-    n = len(canvas)
+    if masks is None:
+        masks = mask_positions(canvas)
+    if not out.insert and not out.delete:
+        fast = _apply_in_place(canvas, out, masks)
+        if fast is not None:
+            return fast[0], fast[1]
+    _check_output(out, len(canvas))
+    return _apply_reference(canvas, out, masks)
+
+
+def transition_with_masks(
+    canvas: Canvas, out: StepOutput, masks: list[int]
+) -> tuple[Canvas, StepEvents, list[int]]:
+    """:func:`apply_transition` plus the MASK positions of the next canvas (the run loop's
+    form). After a step without insert and delete bits the positions are unchanged and the
+    masks are exactly the remasked positions (every other mask was filled), so no scan."""
+    if not out.insert and not out.delete:
+        fast = _apply_in_place(canvas, out, masks)
+        if fast is not None:
+            return fast
+    nxt, events = apply_transition(canvas, out, masks)
+    return nxt, events, mask_positions(nxt)
+
+
+def apply_transition_reference(
+    canvas: Canvas, out: StepOutput, masks: list[int] | None = None
+) -> tuple[Canvas, StepEvents]:
+    """The transition g (Algorithm 1) position by position: the reference for the fast path
+    of :func:`apply_transition` (same result, events and errors)."""
+    _check_output(out, len(canvas))
+    return _apply_reference(canvas, out, mask_positions(canvas) if masks is None else masks)
+
+
+def _check_output(out: StepOutput, n: int) -> None:
     _check_positions("remask", out.remask, n)
     _check_positions("insert", out.insert, n)
     _check_positions("delete", out.delete, n)
     _check_tokens_shape(out, n)
-    if masks is None:
-        masks = mask_positions(canvas)
+
+
+def _apply_in_place(
+    canvas: Canvas, out: StepOutput, masks: list[int]
+) -> tuple[Canvas, StepEvents, list[int]] | None:
+    """g for a step without insert/delete bits, with the next canvas's MASK positions (the
+    remasked ones), or None whenever the reference could raise: a remask position that is not
+    an int inside the canvas, a ``y`` sequence of the wrong length or holding MASK, a MASK
+    anywhere in a ``y`` mapping, a ``y`` g reads that is missing or not a token. The caller
+    then runs the reference path, which raises the exact error."""
+    n = len(canvas)
+    remask, tokens = out.remask, out.tokens
+    try:
+        order = sorted(remask)
+    except TypeError:
+        return None
+    if order and not (set(map(type, order)) <= _INT and order[0] >= 0 and order[-1] < n):
+        return None
+    if isinstance(tokens, (list, tuple)) and (len(tokens) != n or MASK in tokens):
+        return None
+    fill = sorted(set(masks).difference(remask))
+    try:
+        ys = list(map(tokens.__getitem__, fill))
+    except (KeyError, IndexError, TypeError):
+        return None
+    # a mapping with exactly the keys read holds MASK only among ys, which all_tokens rejects
+    if isinstance(tokens, Mapping) and len(tokens) != len(fill) and MASK in tokens.values():
+        return None
+    if not all_tokens(ys):
+        return None
+    result = list(canvas)
+    store = result.__setitem__
+    deque(map(store, fill, ys), maxlen=0)  # result[i] = y for every filled i, at C speed
+    remasked = [i for i in order if canvas[i] is not MASK]
+    deque(map(store, order, repeat(MASK, len(order))), maxlen=0)
+    return tuple(result), StepEvents(tuple(fill), tuple(remasked), (), ()), order
+
+
+def _apply_reference(
+    canvas: Canvas, out: StepOutput, masks: list[int]
+) -> tuple[Canvas, StepEvents]:
+    n = len(canvas)
     remask, insert, delete = out.remask, out.insert, out.delete
     special = sorted(set(masks).union(remask, insert, delete))
     result: list[Any] = []
@@ -288,15 +380,26 @@ def check_restriction(
         )
 
 
+# Positions processed by a run (sum over steps of the canvas length a step reads). [decision]
+# A position costs from about 35 ns (an ARM step appending to a long canvas) to several us (a
+# step that simulates a PRAM step), so this bounds a run to roughly 10 s .. a few minutes;
+# --timeout bounds wall-clock time exactly. The default sizes of every trace target stay
+# below it (the largest: matmul-bool --model arm --n 8, 1.3e8 positions, 5 s).
+DEFAULT_MAX_WORK = 1_000_000_000
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Every run is bounded: a step limit and a context (canvas length) limit."""
+    """Every run is bounded: a step limit, a context (canvas length) limit and a work limit
+    (positions processed: the sum over steps of the canvas length the step reads). The work
+    limit is not part of a run's semantics (traces do not record it) and is not compared."""
 
     max_steps: int = 100_000
     max_context: int = 1_000_000
+    max_work: int = field(default=DEFAULT_MAX_WORK, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("max_steps", "max_context"):
+        for name in ("max_steps", "max_context", "max_work"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InvalidArgumentError(f"Limits.{name} must be a positive integer, got {v!r}")
@@ -432,8 +535,14 @@ class GenerationProcess:
             return
         checkpoint, checkpoint_step, power = canvas, 0, 1
         step = 0
+        work = 0
         while True:
             step += 1
+            work += len(canvas)
+            if work > limits.max_work:
+                raise WorkLimitExceeded(
+                    f"{model.value}: positions processed exceed the work limit "
+                    f"{limits.max_work} at step {step} (raise it with --max-work)")
             out = self.next_step(canvas)
             if not isinstance(out, StepOutput):
                 raise InvalidArgumentError(
@@ -441,14 +550,14 @@ class GenerationProcess:
                     f"not StepOutput, at step {step}"
                 )
             check_restriction(model, canvas, out, masks, step, self.eos)
-            nxt, ev = apply_transition(canvas, out, masks)
+            nxt, ev, next_masks = transition_with_masks(canvas, out, masks)
             if len(nxt) > limits.max_context:
                 raise SizeLimitExceeded(
                     f"{model.value}: context {len(nxt)} exceeds max_context {limits.max_context} "
                     f"at step {step}"
                 )
             counter.add(ev, len(nxt))
-            masks = mask_positions(nxt)
+            masks = next_masks
             stop, cycle_start = self._stop_reason(
                 out, canvas, nxt, ev, masks, checkpoint, checkpoint_step
             )

@@ -26,12 +26,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from apmdm.machines.errors import InvalidArgumentError, SizeLimitExceeded
+from apmdm.machines.jsonl import escape_control
 from apmdm.machines.tokens import MASK, format_token, token_to_json
 from apmdm.machines.trace import Trace, TraceStep
 
 UNMASKED, REMASKED, INSERTED, DELETED = "unmasked", "remasked", "inserted", "deleted"
 
 MAX_PNG_PIXELS = 50_000_000
+MAX_VIEW_CELLS = 20_000_000  # cells (plus deletion markers) of a text or HTML view
 
 _ANSI = {UNMASKED: "\x1b[32m", REMASKED: "\x1b[33m", INSERTED: "\x1b[36m", DELETED: "\x1b[31m"}
 _ANSI_RESET = "\x1b[0m"
@@ -61,14 +63,56 @@ def step_marks(before_len: int, step: TraceStep) -> tuple[list[str | None], list
     return marks, deleted_at
 
 
-def _rows(trace: Trace) -> list[tuple[int, Sequence[Any], list[str | None], list[int]]]:
-    rows = [(0, trace.initial, [None] * len(trace.initial), [])]
+def _rows(trace: Trace) -> list[tuple[int, Sequence[Any], list[str | None], dict[int, int]]]:
+    """Per canvas: step, cells, marks, and ``{after-index: number of masks deleted there}``
+    (computed once per step, so a view is linear in the trace)."""
+    rows: list[tuple[int, Sequence[Any], list[str | None], dict[int, int]]] = [
+        (0, trace.initial, [None] * len(trace.initial), {})]
     before = trace.initial
     for s in trace.steps:
         marks, deleted_at = step_marks(len(before), s)
-        rows.append((s.step, s.canvas, marks, deleted_at))
+        gaps: dict[int, int] = {}
+        for j in deleted_at:
+            gaps[j] = gaps.get(j, 0) + 1
+        rows.append((s.step, s.canvas, marks, gaps))
         before = s.canvas
     return rows
+
+
+class LengthBudget:
+    """Refuses a trace while it is read (``read_trace(..., check_lengths=budget)``), from the
+    canvas lengths alone: at most ``max_cells`` cells plus deletion marks (text, HTML) or at
+    most ``max_pixels`` pixels of ``scale`` x ``scale`` cells (space-time PNG)."""
+
+    def __init__(self, max_cells: int | None = None, max_pixels: int | None = None,
+                 scale: int = 1):
+        self.max_cells, self.max_pixels, self.scale = max_cells, max_pixels, scale
+        self.cells = self.rows = self.width = 0
+
+    def __call__(self, length: int, deleted: int) -> None:
+        self.cells += length + deleted
+        self.rows += 1
+        self.width = max(self.width, length, 1)
+        if self.max_cells is not None and self.cells > self.max_cells:
+            raise SizeLimitExceeded(f"the view has more than {self.max_cells} cells "
+                                    "(raise it with --max-cells)")
+        pixels = self.width * self.rows * self.scale * self.scale
+        if self.max_pixels is not None and pixels > self.max_pixels:
+            raise SizeLimitExceeded(f"space-time picture of more than {self.max_pixels} "
+                                    "pixels; lower --scale")
+
+
+def view_cells(trace: Trace) -> int:
+    """Cells a text/HTML view shows (canvas cells plus deletion markers), from the lengths."""
+    return len(trace.initial) + sum(len(s.canvas) + len(s.deleted) for s in trace.steps)
+
+
+def check_view_budget(trace: Trace, limit: int = MAX_VIEW_CELLS) -> None:
+    """Refuse, before building anything, a view of more than ``limit`` cells."""
+    cells = view_cells(trace)
+    if cells > limit:
+        raise SizeLimitExceeded(f"the view has {cells} cells, above the limit {limit} "
+                                "(raise it with --max-cells)")
 
 
 def _summary(trace: Trace) -> str:
@@ -90,16 +134,22 @@ def _cell_text(token: Any, mark: str | None) -> str:
     return t
 
 
-def render_text(trace: Trace, color: bool = False) -> str:
-    """One line per canvas (``step | cells``) between a header line and a summary line."""
-    lines = [f"# {trace.model.value} {trace.construction} {json.dumps(trace.parameters)}"]
+def render_text(trace: Trace, color: bool = False, max_cells: int = MAX_VIEW_CELLS) -> str:
+    """One line per canvas (``step | cells``) between a header line and a summary line.
+    Control characters of token text are escaped (``\\x1b``), so the view is safe to print."""
+    check_view_budget(trace, max_cells)
+    lines = [f"# {trace.model.value} {escape_control(trace.construction)} "
+             f"{json.dumps(trace.parameters)}"]
     width = len(str(len(trace.steps)))
-    for k, canvas, marks, deleted_at in _rows(trace):
+    tilde = _paint("~", DELETED, color)
+    for k, canvas, marks, gaps in _rows(trace):
         cells: list[str] = []
         for j in range(len(canvas) + 1):
-            cells.extend(_paint("~", DELETED, color) for d in deleted_at if d == j)
+            if j in gaps:
+                cells.extend([tilde] * gaps[j])
             if j < len(canvas):
-                cells.append(_paint(_cell_text(canvas[j], marks[j]), marks[j], color))
+                text = escape_control(_cell_text(canvas[j], marks[j]))
+                cells.append(_paint(text, marks[j], color))
         lines.append(f"{k:>{width}} | " + " ".join(cells))
     lines.append("# " + _summary(trace))
     return "\n".join(lines) + "\n"
@@ -133,12 +183,13 @@ def render_spacetime_png(trace: Trace, scale: int = 4) -> bytes:
     a mask that the next step deletes has its lower half red (all red at scale 1)."""
     if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= 64:
         raise InvalidArgumentError(f"scale must be an integer in 1..64, got {scale!r}")
-    grid, doomed = spacetime_cells(trace)
-    cols = max(1, len(grid[0]))  # rows are padded to one width; an all-empty run gets 1 column
-    width, height = cols * scale, len(grid) * scale
+    # the budget is checked from the canvas lengths, before any row is built
+    cols = max(1, len(trace.initial), *(len(s.canvas) for s in trace.steps))
+    width, height = cols * scale, (len(trace.steps) + 1) * scale
     if width * height > MAX_PNG_PIXELS:
         raise SizeLimitExceeded(f"space-time picture of {width}x{height} pixels exceeds "
                                 f"{MAX_PNG_PIXELS} pixels; lower --scale")
+    grid, doomed = spacetime_cells(trace)
     red_from = scale - max(1, scale // 2)
     raw = bytearray()
     for r, row in enumerate(grid):
@@ -183,11 +234,11 @@ def render_html(trace: Trace) -> str:
         out.append(f'<span class="l {cls}" style="display:inline-block">'
                    f'<table><tr><td class="{cls}">{e(what)}</td></tr></table></span>')
     out.append("</p><table>")
-    for k, canvas, marks, deleted_at in _rows(trace):
+    for k, canvas, marks, gaps in _rows(trace):
         cells = [f'<td class="k">{k}</td>']
         for j in range(len(canvas) + 1):
-            cells.extend('<td class="deleted" title="deleted mask">~</td>'
-                         for d in deleted_at if d == j)
+            if j in gaps:
+                cells.extend(['<td class="deleted" title="deleted mask">~</td>'] * gaps[j])
             if j < len(canvas):
                 t = canvas[j]
                 cls = marks[j] or ("mask" if t is MASK else "")

@@ -25,12 +25,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from apmdm.machines.errors import ApmdmError, InvalidArgumentError
-from apmdm.machines.jsonl import JsonLinesValidator, write_chunks_atomic
+from apmdm.machines.jsonl import (
+    DEFAULT_MAX_FILE_BYTES,
+    JsonLinesValidator,
+    LineDigest,
+    iter_lines,
+    write_chunks_atomic,
+)
 from apmdm.machines.process import (
     GenerationProcess,
     Limits,
@@ -52,7 +58,9 @@ from apmdm.machines.tokens import (
 )
 
 FORMAT_NAME = "apmdm-trace"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1: no digest (read with a warning, see docs/limits.md)
+MAX_LIMIT_VALUE = 10**9     # header limits above this are refused
 
 HEADER_KEYS = ("format", "version", "model", "construction", "parameters", "vocabulary", "eos",
                "limits", "initial")
@@ -60,6 +68,7 @@ OPTIONAL_HEADER_KEYS = ("schema", "provenance")  # optional fields (docs/trace-f
 PROVENANCE_KEY = "provenance"   # machines.provenance.provenance(...)
 STEP_KEYS = ("step", "canvas", "unmasked", "remasked", "inserted", "deleted", "length")
 END_KEYS = ("stop", "cycle_start", "counters")
+END_KEYS_V2 = END_KEYS + ("digest",)
 COUNTER_KEYS = ("steps", "initial_context", "max_context", "final_context", "unmasks", "remasks",
                 "inserts", "deletes")
 EVENT_KEYS = ("unmasked", "remasked", "inserted", "deleted")
@@ -102,6 +111,8 @@ class Trace:
     counters: RunCounters
     schema: dict | None = None  # optional header field "schema": the construction's token schema
     provenance: dict | None = None  # optional header field "provenance"
+    # the verified content digest; None for a version-1 file
+    digest: str | None = field(default=None, compare=False)
 
     @property
     def final(self) -> Canvas:
@@ -232,9 +243,19 @@ def trace_lines(trace: Trace) -> list[str]:
                             "inserted": list(s.inserted), "deleted": list(s.deleted),
                             "length": len(s.canvas)}))
     c = trace.counters
-    lines.append(_dump({"stop": trace.stop.value, "cycle_start": trace.cycle_start,
-                        "counters": {k: getattr(c, k) for k in COUNTER_KEYS}}))
+    end = {"stop": trace.stop.value, "cycle_start": trace.cycle_start,
+           "counters": {k: getattr(c, k) for k in COUNTER_KEYS}}
+    lines.append(_dump(end_with_digest(lines, end)))
     return lines
+
+
+def end_with_digest(lines: Sequence[str], end: dict) -> dict:
+    """The final line with its ``digest``: SHA-256 of every line before it (exact bytes, each
+    with its newline) followed by the final line itself without the digest field."""
+    h = LineDigest()
+    for line in lines:
+        h.add(line)
+    return dict(end, digest=h.hexdigest(_dump(end)))
 
 
 def dumps_trace(trace: Trace) -> str:
@@ -258,11 +279,19 @@ def write_trace(trace: Trace, path: str | os.PathLike) -> None:
 class _Reader(JsonLinesValidator):
     """Parses and validates one trace file; every error names the file and the line."""
 
+    version: int = FORMAT_VERSION
+
     def integer(self, lineno: int, value: Any, field: str, minimum: int = 0) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.fail(lineno, f"field {field!r} must be an integer >= {minimum}, "
                                     f"got {value!r}")
         return value
+
+    def bounded(self, lineno: int, value: Any, field: str) -> int:
+        v = self.integer(lineno, value, field, 1)
+        if v > MAX_LIMIT_VALUE:
+            raise self.fail(lineno, f"field {field!r} is {v}, above {MAX_LIMIT_VALUE}")
+        return v
 
     def positions(self, lineno: int, value: Any, field: str, n: int) -> tuple[int, ...]:
         if not isinstance(value, list):
@@ -277,10 +306,13 @@ class _Reader(JsonLinesValidator):
 
     def header(self, lineno: int, obj: dict) -> dict:
         if obj.get("format") != FORMAT_NAME:
-            raise self.fail(lineno, f"not an {FORMAT_NAME} file (format {obj.get('format')!r})")
-        if obj.get("version") != FORMAT_VERSION:
-            raise self.fail(lineno, f"unsupported version {obj.get('version')!r} "
-                                    f"(this reader knows version {FORMAT_VERSION})")
+            raise self.fail(lineno, f"not an {FORMAT_NAME} file (format "
+                                    f"{str(obj.get('format'))[:40]!r})")
+        version = obj.get("version")
+        if isinstance(version, bool) or version not in READABLE_VERSIONS:
+            raise self.fail(lineno, f"unsupported version {str(version)[:20]} "
+                                    f"(this reader knows versions 1 and {FORMAT_VERSION})")
+        self.version = version
         self.keys(lineno, obj, HEADER_KEYS + tuple(k for k in OPTIONAL_HEADER_KEYS if k in obj),
                   "header")
         if "schema" in obj and not isinstance(obj["schema"], dict):
@@ -310,8 +342,8 @@ class _Reader(JsonLinesValidator):
         if not isinstance(lim, dict):
             raise self.fail(lineno, "field 'limits' must be an object")
         self.keys(lineno, lim, ("max_steps", "max_context"), "limits")
-        limits = Limits(self.integer(lineno, lim["max_steps"], "max_steps", 1),
-                        self.integer(lineno, lim["max_context"], "max_context", 1))
+        limits = Limits(self.bounded(lineno, lim["max_steps"], "max_steps"),
+                        self.bounded(lineno, lim["max_context"], "max_context"))
         return {"model": model, "construction": obj["construction"],
                 "parameters": _canonical_json(obj["parameters"], "parameters"),
                 "vocabulary": vocab, "eos": eos, "limits": limits,
@@ -334,7 +366,7 @@ class _Reader(JsonLinesValidator):
         return TraceStep(k, canvas, *ev)
 
     def end(self, lineno: int, obj: dict) -> tuple[StopReason, int | None, RunCounters]:
-        self.keys(lineno, obj, END_KEYS, "final line")
+        self.keys(lineno, obj, END_KEYS_V2 if self.version >= 2 else END_KEYS, "final line")
         try:
             stop = StopReason(obj["stop"])
         except ValueError:
@@ -443,41 +475,54 @@ def _check_stop(r: _Reader, lineno: int, header: dict, steps: list[TraceStep],
         raise r.fail(lineno, f"stop {stop.value!r} does not hold at the last step")
 
 
-def read_trace(path: str | os.PathLike) -> Trace:
-    """Read and validate a trace file; raise :class:`MalformedTraceError` naming file and line."""
+def read_trace(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+               check_lengths: Callable[[int, int], None] | None = None) -> Trace:
+    """Read and validate a trace file; raise :class:`MalformedTraceError` naming file and line.
+
+    The file is streamed line by line (at most ``max_bytes`` bytes); every step is replayed;
+    the counters and stop reason are recomputed; for a version-2 file the content digest of
+    the final line is checked last (a mismatch is reported as corruption at that line).
+    ``check_lengths(canvas_length, deleted_count)``, if given, is called for the initial canvas
+    and for each step as soon as its line is parsed, before the replay: a viewer uses it to
+    refuse a trace over its budget without replaying it."""
     p = os.fspath(path)
     r = _Reader(p)
-    try:
-        with open(p, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise r.fail(None, f"cannot read trace: {getattr(exc, 'strerror', None) or exc}") from None
-    if not text:
-        raise r.fail(None, "empty file (no header)")
-    if not text.endswith("\n"):
-        raise r.fail(text.count("\n") + 1, "truncated file (last line has no newline)")
-    raw = text[:-1].split("\n")
-    header = r.header(1, r.load(1, raw[0]))
+    lines = iter_lines(p, r, max_bytes)
+    digest = LineDigest()
+    header: dict | None = None
     steps: list[TraceStep] = []
-    before = header["initial"]
+    before: Canvas = ()
     end = None
-    for lineno, line in enumerate(raw[1:], start=2):
+    last = 0
+    for lineno, line in lines:
+        last = lineno
         if end is not None:
             raise r.fail(lineno, "content after the final line")
         obj = r.load(lineno, line)
+        if header is None:
+            header = r.header(lineno, obj)
+            before = header["initial"]
+            if check_lengths is not None:
+                check_lengths(len(before), 0)
+            digest.add(line)
+            continue
         if "stop" in obj:
-            end = (lineno, r.end(lineno, obj))
+            end = (lineno, obj, r.end(lineno, obj))
             continue
         st = r.step(lineno, obj, len(steps) + 1, len(before))
+        if check_lengths is not None:
+            check_lengths(len(st.canvas), len(st.deleted))
         try:
             replay_step(header["model"], before, st, header["eos"])
         except ApmdmError as exc:
             raise r.fail(lineno, f"step {st.step} is inconsistent: {exc}") from None
+        digest.add(line)
         steps.append(st)
         before = st.canvas
+    assert header is not None  # iter_lines refuses an empty file
     if end is None:
-        raise r.fail(len(raw) + 1, "truncated file: missing the final line with the stop reason")
-    lineno, (stop, cycle_start, counters) = end
+        raise r.fail(last + 1, "truncated file: missing the final line with the stop reason")
+    lineno, end_obj, (stop, cycle_start, counters) = end
     if len(steps) > header["limits"].max_steps:
         raise r.fail(lineno, f"{len(steps)} steps exceed max_steps {header['limits'].max_steps}")
     expected = _counters_from_steps(header["initial"], steps)
@@ -486,7 +531,13 @@ def read_trace(path: str | os.PathLike) -> Trace:
         raise r.fail(lineno, f"counter {bad!r} is {getattr(counters, bad)}, the steps give "
                              f"{getattr(expected, bad)}")
     _check_stop(r, lineno, header, steps, stop, cycle_start)
+    verified = None
+    if r.version >= 2:
+        canonical = _dump({"stop": stop.value, "cycle_start": cycle_start,
+                           "counters": {k: getattr(counters, k) for k in COUNTER_KEYS}})
+        r.digest(lineno, end_obj["digest"], digest.hexdigest(canonical))
+        verified = end_obj["digest"]
     return Trace(header["model"], header["construction"], header["parameters"],
                  header["vocabulary"], header["eos"], header["limits"], header["initial"],
                  tuple(steps), stop, cycle_start, counters, header["schema"],
-                 header["provenance"])
+                 header["provenance"], verified)

@@ -36,7 +36,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from apmdm.machines.errors import ApmdmError
-from apmdm.machines.jsonl import JsonLinesValidator, write_chunks_atomic
+from apmdm.machines.jsonl import (
+    DEFAULT_MAX_FILE_BYTES,
+    JsonLinesValidator,
+    LineDigest,
+    escape_control,
+    iter_lines,
+    write_chunks_atomic,
+)
 from apmdm.machines.process import (
     GenerationProcess,
     Limits,
@@ -47,11 +54,13 @@ from apmdm.machines.process import (
 from apmdm.machines.tokens import MASK, Canvas, canvas_to_json, token_to_json
 
 FORMAT_NAME = "apmdm-transitions"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1: no digest (validated with a note, see docs/limits.md)
 DEFAULT_Y_FILL = "PAD"
 HEADER_KEYS = ("format", "version", "model", "construction", "parameters", "y_fill")
 LINE_KEYS = ("k", "x", "y", "c", "x_next")
 END_KEYS = ("end", "transitions", "stop")
+END_KEYS_V2 = END_KEYS + ("digest",)
 CONTROL_KEYS = ("remask", "insert", "delete")
 
 
@@ -121,8 +130,13 @@ def transition_line(t: Transition, dense_controls: bool = False) -> str:
                   "x_next": canvas_to_json(t.x_next)})
 
 
-def end_line(count: int, stop: StopReason | None) -> str:
-    return _dump({"end": True, "transitions": count, "stop": stop.value if stop else None})
+def end_line(count: int, stop: StopReason | None, digest: LineDigest | None = None) -> str:
+    """The final line; with ``digest`` (the running hash of every line before it) it carries
+    ``"digest"``: SHA-256 of those lines followed by this line without the digest field."""
+    end = {"end": True, "transitions": count, "stop": stop.value if stop else None}
+    if digest is None:
+        return _dump(end)
+    return _dump(dict(end, digest=digest.hexdigest(_dump(end))))
 
 
 @dataclass(frozen=True)
@@ -146,12 +160,17 @@ def export_transitions(process: GenerationProcess, canvas: Sequence[Any], limits
     state: dict[str, Any] = {"count": 0, "stop": None}
 
     def lines() -> Iterator[str]:
-        yield header_line(process.model.value, construction or process.name, parameters or {})
+        digest = LineDigest()
+        line = header_line(process.model.value, construction or process.name, parameters or {})
+        digest.add(line)
+        yield line
         for t, stop in transitions_of_run(process, canvas, limits):
             state["count"] += 1
             state["stop"] = stop
-            yield transition_line(t, dense_controls)
-        yield end_line(state["count"], state["stop"])
+            line = transition_line(t, dense_controls)
+            digest.add(line)
+            yield line
+        yield end_line(state["count"], state["stop"], digest)
 
     write_lines_atomic(path, lines())
     return ExportSummary(os.fspath(path), state["count"], state["stop"])
@@ -170,11 +189,14 @@ class TransitionsReport:
     ok: bool
     line: int | None = None
     problem: str = ""
+    digest: str | None = None   # the verified digest (None: a version-1 file has none)
 
     def message(self) -> str:
+        path = escape_control(self.path)
         if self.ok:
-            return f"{self.path}: ok, {self.transitions} transitions consistent with g"
-        return f"{self.path}:{self.line}: {self.problem}"
+            note = "digest ok" if self.digest else "no digest (version 1 file)"
+            return f"{path}: ok, {self.transitions} transitions consistent with g, {note}"
+        return f"{path}:{self.line}: {escape_control(self.problem)}"
 
 
 class _Inconsistent(Exception):
@@ -184,12 +206,17 @@ class _Inconsistent(Exception):
 class _Parser(JsonLinesValidator):
     """Structural checks for one file; each failure names the file and the line."""
 
+    version: int = FORMAT_VERSION
+
     def header(self, obj: dict) -> None:
         if obj.get("format") != FORMAT_NAME:
-            raise self.fail(1, f"not an {FORMAT_NAME} file (format {obj.get('format')!r})")
-        if obj.get("version") != FORMAT_VERSION:
-            raise self.fail(1, f"unsupported version {obj.get('version')!r} "
-                               f"(this reader knows version {FORMAT_VERSION})")
+            raise self.fail(1, f"not an {FORMAT_NAME} file (format "
+                               f"{str(obj.get('format'))[:40]!r})")
+        version = obj.get("version")
+        if isinstance(version, bool) or version not in READABLE_VERSIONS:
+            raise self.fail(1, f"unsupported version {str(version)[:20]} "
+                               f"(this reader knows versions 1 and {FORMAT_VERSION})")
+        self.version = version
         self.keys(1, obj, HEADER_KEYS, "header")
         for key in ("model", "construction"):
             if not isinstance(obj[key], str):
@@ -245,8 +272,8 @@ class _Parser(JsonLinesValidator):
         x_next = self.canvas(lineno, obj["x_next"], "x_next")
         return Transition(k, x, y, rem, ins, dele, x_next)
 
-    def end(self, lineno: int, obj: dict, count: int) -> None:
-        self.keys(lineno, obj, END_KEYS, "final line")
+    def end(self, lineno: int, obj: dict, count: int, digest: LineDigest) -> str | None:
+        self.keys(lineno, obj, END_KEYS_V2 if self.version >= 2 else END_KEYS, "final line")
         if obj["end"] is not True:
             raise self.fail(lineno, "final line: field 'end' must be true")
         if isinstance(obj["transitions"], bool) or obj["transitions"] != count:
@@ -254,7 +281,12 @@ class _Parser(JsonLinesValidator):
                                     f"the file has {count}")
         stop = obj["stop"]
         if stop is not None and stop not in {s.value for s in StopReason}:
-            raise self.fail(lineno, f"final line: unknown stop reason {stop!r}")
+            raise self.fail(lineno, f"final line: unknown stop reason {str(stop)[:40]!r}")
+        if self.version < 2:
+            return None
+        canonical = _dump({"end": True, "transitions": count, "stop": stop})
+        self.digest(lineno, obj["digest"], digest.hexdigest(canonical))
+        return obj["digest"]
 
 
 def _first_difference(a: Canvas, b: Canvas) -> str:
@@ -282,43 +314,38 @@ def check_transition(t: Transition, previous_next: Canvas | None) -> str | None:
     return None
 
 
-def validate_transitions(path: str | os.PathLike) -> TransitionsReport:
-    """Validate a transitions file; raise :class:`MalformedTraceError` if it is malformed."""
+def validate_transitions(path: str | os.PathLike,
+                         max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> TransitionsReport:
+    """Validate a transitions file (streamed, at most ``max_bytes`` bytes); raise
+    :class:`MalformedTraceError` if it is malformed or its digest does not match."""
     p = os.fspath(path)
     parser = _Parser(p)
-    try:
-        fh = open(p, encoding="utf-8", newline="\n")
-    except OSError as exc:
-        raise parser.fail(None, f"cannot read: {exc.strerror or exc}") from None
     count = 0
     previous: Canvas | None = None
-    lineno = 0
+    last = 0
     ended = False
-    try:
-        with fh:
-            for lineno, raw in enumerate(fh, start=1):
-                if not raw.endswith("\n"):
-                    raise parser.fail(lineno, "truncated file (last line has no newline)")
-                if ended:
-                    raise parser.fail(lineno, "content after the final line")
-                obj = parser.load(lineno, raw[:-1])
-                if lineno == 1:
-                    parser.header(obj)
-                    continue
-                if "end" in obj:
-                    parser.end(lineno, obj, count)
-                    ended = True
-                    continue
-                t = parser.transition(lineno, obj, count + 1)
-                problem = check_transition(t, previous)
-                if problem is not None:
-                    return TransitionsReport(p, count, False, lineno, problem)
-                count += 1
-                previous = t.x_next
-    except UnicodeDecodeError:
-        raise parser.fail(lineno + 1, "not UTF-8 text") from None
-    if lineno == 0:
-        raise parser.fail(None, "empty file (no header)")
+    verified = None
+    digest = LineDigest()
+    for lineno, text in iter_lines(p, parser, max_bytes):
+        last = lineno
+        if ended:
+            raise parser.fail(lineno, "content after the final line")
+        obj = parser.load(lineno, text)
+        if lineno == 1:
+            parser.header(obj)
+            digest.add(text)
+            continue
+        if "end" in obj:
+            verified = parser.end(lineno, obj, count, digest)
+            ended = True
+            continue
+        t = parser.transition(lineno, obj, count + 1)
+        problem = check_transition(t, previous)
+        if problem is not None:
+            return TransitionsReport(p, count, False, lineno, problem)
+        digest.add(text)
+        count += 1
+        previous = t.x_next
     if not ended:
-        raise parser.fail(lineno + 1, "truncated file: missing the final line")
-    return TransitionsReport(p, count, True)
+        raise parser.fail(last + 1, "truncated file: missing the final line")
+    return TransitionsReport(p, count, True, digest=verified)

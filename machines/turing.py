@@ -25,7 +25,7 @@ The transition table is exposed as :attr:`TuringMachine.rules` (a sorted tuple o
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +117,7 @@ class TuringMachine:
     reject_states: frozenset[str] = frozenset()
     name: str = ""
     _table: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
+    _codes_cache: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         for attr in ("states", "input_symbols", "tape_symbols", "accept_states", "reject_states"):
@@ -128,6 +129,7 @@ class TuringMachine:
         self._check_states()
         self._check_rules()
         object.__setattr__(self, "_table", {(r.state, r.read): r for r in self.rules})
+        object.__setattr__(self, "_codes_cache", {})
 
     # --- validation --------------------------------------------------------------------------
 
@@ -223,27 +225,42 @@ class TuringMachine:
 
         automata-lib's semantics carry over: entering a final state accepts; a missing rule
         rejects. ``N`` (no move) becomes ``S``."""
+        name = name if isinstance(name, str) else ""
+        name = _checked_name(name, "name", name)
+        state_set = _checked_names(states, "states", name, MAX_TM_STATES)
+        inputs = _checked_names(input_symbols, "input_symbols", name, MAX_TM_SYMBOLS)
+        symbols = _checked_names(tape_symbols, "tape_symbols", name, MAX_TM_SYMBOLS)
+        finals = _checked_names(final_states, "final_states", name, MAX_TM_STATES)
+        initial = _checked_name(initial_state, "initial_state", name)
+        blank = _checked_name(blank_symbol, "blank_symbol", name)
         if not isinstance(transitions, Mapping):
             raise InvalidMachineError(f"Turing machine {name}: transitions must be a dict")
+        if len(transitions) > MAX_TM_STATES:
+            raise InvalidMachineError(f"Turing machine {name}: transitions has more than "
+                                      f"{MAX_TM_STATES} states")
         rules = []
         for state, row in transitions.items():
+            state = _checked_name(state, "transitions: a state", name)
             if not isinstance(row, Mapping):
                 raise InvalidMachineError(f"Turing machine {name}: transitions[{state!r}] "
                                           "must be a dict symbol -> (next, write, move)")
+            if len(row) > MAX_TM_SYMBOLS:
+                raise InvalidMachineError(f"Turing machine {name}: transitions[{state!r}] has "
+                                          f"more than {MAX_TM_SYMBOLS} symbols")
             for symbol, action in row.items():
+                symbol = _checked_name(symbol, f"transitions[{state!r}]: a symbol", name)
+                where = f"transitions[{state!r}][{symbol!r}]"
                 if not isinstance(action, Sequence) or isinstance(action, str) or \
                         len(action) != 3:
                     raise InvalidMachineError(
-                        f"Turing machine {name}: transitions[{state!r}][{symbol!r}] = "
-                        f"{action!r} is not (next_state, write, move)")
-                nxt, write, move = action
+                        f"Turing machine {name}: {where} = {_short_repr(action)} is not "
+                        "(next_state, write, move)")
+                nxt, write, move = (_checked_name(v, where, name) for v in action)
                 if move not in _AUTOMATA_MOVES:
                     raise InvalidMachineError(
-                        f"Turing machine {name}: transitions[{state!r}][{symbol!r}]: move "
-                        f"{move!r} is not L, R or N")
+                        f"Turing machine {name}: {where}: move {move!r} is not L, R or N")
                 rules.append(Rule(state, symbol, nxt, write, _AUTOMATA_MOVES[move]))
-        return cls(frozenset(states), frozenset(input_symbols), frozenset(tape_symbols),
-                   blank_symbol, tuple(rules), initial_state, frozenset(final_states),
+        return cls(state_set, inputs, symbols, blank, tuple(rules), initial, finals,
                    frozenset(), name)
 
     @classmethod
@@ -315,8 +332,21 @@ class TuringMachine:
                                 hi - lo + 1)
 
     def run(self, word: str | Sequence[str], limits: TMLimits = TMLimits()) -> TMResult:
-        """Run to halting (fast-forwarding :meth:`run_stepwise` without snapshots)."""
+        """Run to halting with the tight loop :meth:`_run_tight` (no per-step snapshots).
+
+        Same steps, tape, space, verdict and errors as fast-forwarding :meth:`run_stepwise`
+        (:meth:`run_reference`); ``tests/test_turing_fast.py`` checks the two against each
+        other."""
+        return self._result(*self._run_tight(self._tape_input(word), limits))
+
+    def run_reference(self, word: str | Sequence[str],
+                      limits: TMLimits = TMLimits()) -> TMResult:
+        """Run to halting by fast-forwarding the stepwise generator (the reference path)."""
         state, head, left, tape, lo, hi, steps = deque(self._execute(word, limits), maxlen=1)[0]
+        return self._result(state, head, tape, lo, hi, steps)
+
+    def _result(self, state: str, head: int, tape: list[str], lo: int, hi: int,
+                steps: int) -> TMResult:
         if state in self.accept_states:
             halt = "accept"
         elif state in self.reject_states:
@@ -329,6 +359,74 @@ class TuringMachine:
             end -= 1
         return TMResult(halt == "accept", halt, state, tuple(tape[first:end]), head, steps,
                         hi - lo + 1)
+
+    def _codes(self) -> tuple:
+        """Integer coding of the table (built once per machine): symbols and states sorted;
+        ``table[q * k + a]`` is ``(q' * k, a', move)`` or None (no rule, or q halting)."""
+        cached = self._codes_cache.get("codes")
+        if cached is not None:
+            return cached
+        symbols = sorted(self.tape_symbols)
+        states = sorted(self.states)
+        k = len(symbols)
+        sym = {s: i for i, s in enumerate(symbols)}
+        base = {q: i * k for i, q in enumerate(states)}
+        table: list[tuple[int, int, int] | None] = [None] * (len(states) * k)
+        for r in self.rules:
+            table[base[r.state] + sym[r.read]] = (base[r.next_state], sym[r.write],
+                                                  MOVES[r.move])
+        codes = (symbols, states, k, sym, base, table)
+        self._codes_cache["codes"] = codes
+        return codes
+
+    def _run_tight(self, word: list[str], limits: TMLimits) -> tuple:
+        """The run loop without snapshots, on integer-coded states and symbols.
+
+        Returns ``(state, head, tape, lo, hi, steps)`` like :meth:`_execute`'s last tuple,
+        with ``tape`` trimmed so that ``tape[0]`` is cell ``lo`` when the head went left of 0.
+        """
+        symbols, states, k, sym, base, table = self._codes()
+        blank = sym[self.blank]
+        tape = [sym[s] for s in word] or [blank]
+        max_steps, max_space = limits.max_steps, limits.max_space
+        q = base[self.initial_state]
+        pos = lo = hi = left = 0  # pos, lo, hi are tape indices; cell = index - left
+        steps = 0
+        for done in range(max_steps):  # ``done`` steps made before this iteration
+            r = table[q + tape[pos]]
+            if r is None:
+                steps = done
+                break
+            q, tape[pos], move = r
+            if move:
+                pos += move
+                if pos < lo:
+                    lo = pos
+                    if pos < 0:
+                        grow = max(16, len(tape))
+                        tape[:0] = [blank] * grow
+                        left += grow
+                        pos += grow
+                        lo += grow
+                        hi += grow
+                elif pos > hi:
+                    hi = pos
+                    if pos >= len(tape):
+                        tape.extend([blank] * max(16, len(tape)))
+                else:
+                    continue
+                if hi - lo + 1 > max_space:
+                    raise SizeLimitExceeded(
+                        f"Turing machine {self.name or '<unnamed>'} visited more than "
+                        f"{max_space} cells at step {done + 1}")
+        else:  # max_steps steps made: one more rule would exceed the limit
+            steps = max_steps
+            if table[q + tape[pos]] is not None:
+                raise StepLimitExceeded(
+                    f"Turing machine {self.name or '<unnamed>'} did not halt within "
+                    f"{max_steps} steps (state {states[q // k]!r}, head at cell {pos - left})")
+        return (states[q // k], pos - left, [symbols[a] for a in tape], lo - left, hi - left,
+                steps)
 
     def _execute(self, word: str | Sequence[str], limits: TMLimits) -> Iterator[tuple]:
         """The run loop. Yields (state, head, left, tape, lo, hi, steps) sharing the live
@@ -367,3 +465,44 @@ class TuringMachine:
                     f"Turing machine {self.name or '<unnamed>'} visited more than "
                     f"{limits.max_space} cells at step {steps}")
             yield state, head, left, tape, lo, hi, steps
+
+
+MAX_TM_STATES = 10_000      # states (and final states) of a machine read from a dict
+MAX_TM_SYMBOLS = 1_000      # input or tape symbols
+MAX_TM_NAME_CHARS = 200     # one state or symbol name
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value) if isinstance(value, str | int | float | bool | type(None)) \
+        else f"<{type(value).__name__}>"
+    return text[:80]
+
+
+def _checked_name(value: Any, what: str, machine: str) -> str:
+    """A state or symbol name: a string of 1..MAX_TM_NAME_CHARS characters, no surrogate."""
+    if not isinstance(value, str):
+        raise InvalidMachineError(f"Turing machine {machine}: {what}: {_short_repr(value)} is "
+                                  f"not a string")
+    if len(value) > MAX_TM_NAME_CHARS:
+        raise InvalidMachineError(f"Turing machine {machine}: {what}: a name of {len(value)} "
+                                  f"characters (at most {MAX_TM_NAME_CHARS})")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise InvalidMachineError(f"Turing machine {machine}: {what}: a lone surrogate")
+    return value
+
+
+def _checked_names(values: Any, what: str, machine: str, limit: int) -> frozenset[str]:
+    """A collection (list, tuple, set) of names, at most ``limit`` of them."""
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise InvalidMachineError(f"Turing machine {machine}: {what} must be a list or set of "
+                                  f"strings, got {type(values).__name__}")
+    if isinstance(values, Sized) and len(values) > limit:
+        raise InvalidMachineError(f"Turing machine {machine}: {what} has more than {limit} "
+                                  "entries")
+    out = []
+    for i, v in enumerate(values):
+        if i >= limit:
+            raise InvalidMachineError(f"Turing machine {machine}: {what} has more than "
+                                      f"{limit} entries")
+        out.append(_checked_name(v, f"{what}[{i}]", machine))
+    return frozenset(out)

@@ -189,7 +189,9 @@ def test_trace_header_has_provenance_and_old_traces_still_read(tmp_path, capsys)
     assert {"toolkit_version", "git_commit", "python", "numpy"} <= set(prov)
     assert read_trace(path).provenance == prov
     lines = path.read_text().splitlines()
-    del header["provenance"]
+    end = json.loads(lines[-1])
+    del header["provenance"], end["digest"]  # an old trace: version 1, no provenance, no digest
+    header["version"] = 1
     old = tmp_path / "old.jsonl"
-    old.write_text("\n".join([json.dumps(header)] + lines[1:]) + "\n")
+    old.write_text("\n".join([json.dumps(header)] + lines[1:-1] + [json.dumps(end)]) + "\n")
     assert read_trace(old).provenance is None

@@ -29,7 +29,7 @@ from apmdm.constructions.pram.compiled.apmdm import compile_apmdm_efasp
 from apmdm.constructions.pram.compiled.common import low_digit_base
 from apmdm.constructions.pram.compiled.mdm import compile_mdm_efasp
 from apmdm.constructions.pram.mdm import PramToMDM
-from apmdm.machines.errors import CompiledModelMismatch, ConstructionError
+from apmdm.machines.errors import CompiledModelMismatch, ConstructionError, WordSizeExceeded
 from apmdm.machines.pram import PRAM, Variant
 from apmdm.machines.pram.library import LIBRARY
 from apmdm.machines.process import Model
@@ -128,9 +128,8 @@ def test_unsupported_variant_raises():
 def test_word_overflow_is_a_typed_error():
     lib = LIBRARY["prefix-sum"]
     con = compile_mdm_efasp(lib.program, 4, 35, lib.variant, 4, word_bits=12)
-    with pytest.raises(Exception) as err:
+    with pytest.raises(WordSizeExceeded, match="w = 12 bits"):
         con.initial_canvas((5000, 0, 0, 0))
-    assert "outside its domain" in str(err.value)
 
 
 # --- the differential checker catches broken models -----------------------------------------

@@ -69,12 +69,14 @@ def test_schema_round_trips_and_old_traces_still_read(tmp_path):
     write_trace(t, p)
     back = read_trace(p)
     assert back.schema == t.schema and dumps_trace(back) == dumps_trace(t)
-    # an old trace: the same file without the header's schema field
+    # an old trace: the same file without the header's schema field (and, being old,
+    # version 1 without the content digest; a version-2 file so edited fails its digest)
     lines = trace_lines(t)
-    header = json.loads(lines[0])
-    del header["schema"]
+    header, end = json.loads(lines[0]), json.loads(lines[-1])
+    del header["schema"], end["digest"]
+    header["version"] = 1
     old = tmp_path / "old.jsonl"
-    old.write_text("\n".join([json.dumps(header)] + lines[1:]) + "\n")
+    old.write_text("\n".join([json.dumps(header)] + lines[1:-1] + [json.dumps(end)]) + "\n")
     legacy = read_trace(old)
     assert legacy.schema is None and legacy.steps == t.steps
     page = render_inspector(legacy, *decoded_states(legacy))

@@ -206,7 +206,7 @@ def test_truncated_mid_line(good_lines):
     (1, {"canvas": "abc"}, "field 'canvas'"),
     (1, {"canvas": [True]}, "booleans are not tokens"),
     (0, {"format": "other"}, "not an apmdm-trace file"),
-    (0, {"version": 2}, "unsupported version 2"),
+    (0, {"version": 3}, "unsupported version 3"),
     (0, {"model": "gpt"}, "unknown model 'gpt'"),
     (0, {"initial": ...}, "missing field 'initial'"),
     (0, {"limits": {"max_steps": 0, "max_context": 5}}, "max_steps"),

@@ -64,7 +64,7 @@ def test_cli_export_and_explain(tmp_path, capsys):
     out = tmp_path / "rev.npz"
     assert main(["export-weights", "efasp:reverse", "--n", "8", "-o", str(out)]) == 0
     assert out.exists() and (tmp_path / "rev.json").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     assert main(["explain", "efasp", "--program", "reverse", "--n", "8"]) == 0
     text = capsys.readouterr().out
     assert "rightmost j with pos_j ==" in text and "residual layout" in text

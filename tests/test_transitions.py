@@ -20,6 +20,7 @@ from apmdm.constructions.tasks.parity import PARITY_PROCESS, parity_canvas, pari
 from apmdm.constructions.tasks.sudoku import SUDOKU_PROCESS, sudoku_canvas, sudoku_limits
 from apmdm.constructions.tasks.sudoku_puzzles import generate_puzzle
 from apmdm.machines.errors import InvalidArgumentError, MalformedTraceError
+from apmdm.machines.jsonl import LineDigest
 from apmdm.machines.process import GenerationProcess, Limits, Model, StepOutput, apply_transition
 from apmdm.machines.tokens import MASK
 from apmdm.machines.transitions import (
@@ -54,7 +55,7 @@ def test_exported_parity_run_passes(tmp_path, dense):
     report = validate_transitions(p)
     assert report.ok and report.transitions == summary.transitions > 0
     header = json.loads(_lines(p)[0])
-    assert header["format"] == FORMAT_NAME and header["version"] == 1
+    assert header["format"] == FORMAT_NAME and header["version"] == 2
 
 
 def test_exported_task_runs_pass(tmp_path):
@@ -205,6 +206,13 @@ _tokens = st.sampled_from(["a", "b", 0, 1])
 _cells = st.one_of(_tokens, st.just(MASK))
 
 
+def _with_end(lines):
+    digest = LineDigest()
+    for line in lines:
+        digest.add(line)
+    return lines + [end_line(len(lines) - 1, None, digest)]
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.data())
 def test_any_g_step_validates_and_a_changed_result_does_not(tmp_path_factory, data):
@@ -217,10 +225,10 @@ def test_any_g_step_validates_and_a_changed_result_does_not(tmp_path_factory, da
     t = Transition(1, x, y, tuple(sorted(out.remask)), tuple(sorted(out.insert)),
                    tuple(sorted(out.delete)), after)
     p = tmp_path_factory.mktemp("h") / "t.jsonl"
-    _write(p, [header_line("ap-mdm", "random", {}), transition_line(t), end_line(1, None)])
+    _write(p, _with_end([header_line("ap-mdm", "random", {}), transition_line(t)]))
     assert validate_transitions(p).ok
     wrong = after + ("a",)
     t2 = Transition(1, x, y, t.remask, t.insert, t.delete, wrong)
-    _write(p, [header_line("ap-mdm", "random", {}), transition_line(t2), end_line(1, None)])
+    _write(p, _with_end([header_line("ap-mdm", "random", {}), transition_line(t2)]))
     report = validate_transitions(p)
     assert not report.ok and report.line == 2

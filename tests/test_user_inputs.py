@@ -408,7 +408,7 @@ def test_one_processor_still_running_is_singular():
     from apmdm.machines.pram.assembly import parse_program
 
     prog = parse_program(".processors 1\nloop: jmp loop\n")
-    with pytest.raises(StepLimitExceeded, match=r"\(1 processor still running\)"):
+    with pytest.raises(StepLimitExceeded, match=r"\(1 processor still running; "):
         PRAM(prog, limits=PRAMLimits(max_steps=3)).run([])
 
 

@@ -7,7 +7,9 @@ import argparse
 import os
 
 from apmdm.checks.catalogue import build_compiled
+from apmdm.checks.commands.common import add_timeout
 from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.jsonl import check_output_paths
 from apmdm.machines.transformer.export import save_transformer
 
 
@@ -21,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=int, required=True, help="size: max canvas length")
     p.add_argument("-o", "--output", required=True, help="output .npz path")
     p.add_argument("--layout", help="JSON layout path (default: OUTPUT with .json suffix)")
+    add_timeout(p)
     p.set_defaults(handler=run)
 
 
@@ -32,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if not os.path.isdir(directory):
         raise InvalidArgumentError(f"output directory {directory!r} does not exist")
     layout_path = args.layout or out[:-4] + ".json"
+    check_output_paths({"-o": out, "--layout": layout_path}, {})
     model = build_compiled(args.construction, args.program, args.n)
     layout = save_transformer(model.spec, out, layout_path)
     print(f"wrote {out} ({len(layout['layers'])} layers, width {len(layout['residual'])}) "

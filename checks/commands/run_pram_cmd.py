@@ -17,8 +17,9 @@ import os
 import re
 from collections.abc import Sequence
 
+from apmdm.checks.commands.common import add_timeout
 from apmdm.machines.errors import InvalidArgumentError, SizeLimitExceeded
-from apmdm.machines.jsonl import write_chunks_atomic
+from apmdm.machines.jsonl import check_output_paths, escape_control, write_chunks_atomic
 from apmdm.machines.pram.assembly import load_program_file
 from apmdm.machines.pram.interpreter import PRAM, PRAMLimits, PRAMResult, PRAMStep, Variant
 from apmdm.machines.pram.isa import Program
@@ -26,7 +27,7 @@ from apmdm.machines.pram.isa import Program
 TRACE_FORMAT = "apmdm-pram-trace"
 TRACE_VERSION = 1
 MAX_INPUT_ITEMS = 1_000_000
-_INT_ITEM = re.compile(r"[+-]?\d{1,30}")
+_INT_ITEM = re.compile(r"[+-]?[0-9]{1,30}", re.ASCII)
 
 _EPILOG = """\
 PROGRAM is a path to a PRAM assembly file (see docs/pram-assembly.md) or the name of a
@@ -68,8 +69,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="override the program's declared processor count")
     p.add_argument("--max-steps", type=int, default=PRAMLimits().max_steps, metavar="N",
                    help=f"step limit (default {PRAMLimits().max_steps})")
+    p.add_argument("--max-work", type=int, default=PRAMLimits().max_work, metavar="W",
+                   help=f"work limit: instructions executed over all processors "
+                        f"(default {PRAMLimits().max_work})")
     p.add_argument("--trace", metavar="FILE", help="write the per-step access log (JSON Lines)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    add_timeout(p)
     p.set_defaults(handler=run)
 
 
@@ -80,8 +85,13 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidArgumentError(f"--processors must be >= 1, got {args.processors}")
     if args.max_steps < 1:
         raise InvalidArgumentError(f"--max-steps must be >= 1, got {args.max_steps}")
+    if args.max_work < 1:
+        raise InvalidArgumentError(f"--max-work must be >= 1, got {args.max_work}")
+    if args.trace:
+        check_output_paths({"--trace": args.trace}, {"PROGRAM": args.program})
     program, declared = resolve_program(args.program)
-    pram = PRAM(program, variant or declared, PRAMLimits(max_steps=args.max_steps))
+    pram = PRAM(program, variant or declared,
+                PRAMLimits(max_steps=args.max_steps, max_work=args.max_work))
     if args.trace:
         result = write_pram_trace(args.trace, pram, inputs, args.processors)
     else:
@@ -178,7 +188,7 @@ def format_result(result: PRAMResult, region: tuple[int, int], trace: str | None
         f"   cells       {c.cells_touched}",
     ]
     if trace:
-        lines.append(f"trace          {trace}")
+        lines.append(f"trace          {escape_control(trace)}")
     return "\n".join(lines)
 
 
@@ -208,8 +218,7 @@ def write_pram_trace(path: str, pram: PRAM, inputs: Sequence[int],
                      processors: int | None = None) -> PRAMResult:
     """Run ``pram`` on ``inputs``, writing the trace to ``path`` atomically; return the result.
 
-    The step lines come from :meth:`PRAM.run_stepwise`; the final line from :meth:`PRAM.run`
-    (the program runs twice; both runs are deterministic, and a test replays the trace).
+    The step lines and the final line come from one run (a test replays the trace).
     """
     target = os.path.abspath(path)
     folder = os.path.dirname(target)
@@ -223,9 +232,10 @@ def write_pram_trace(path: str, pram: PRAM, inputs: Sequence[int],
 
     def lines():
         yield _line(trace_header(pram, vals, count))
-        for step in pram.run_stepwise(vals, processors):
+        state: dict = {}
+        for step in pram._steps(vals, processors, state):
             yield _line(trace_step(step))
-        outcome["result"] = result = pram.run(vals, processors)
+        outcome["result"] = result = state["result"]
         yield _line({"output": list(result.output), "counters": counters_to_json(result)})
 
     write_chunks_atomic(target, (line.encode("ascii") for line in lines()))

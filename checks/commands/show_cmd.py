@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from apmdm.checks.commands.common import add_max_bytes, add_timeout
 from apmdm.machines.errors import InvalidArgumentError
-from apmdm.machines.render import render_text
+from apmdm.machines.jsonl import check_output_paths, escape_control
+from apmdm.machines.render import MAX_VIEW_CELLS, LengthBudget, render_text
 from apmdm.machines.trace import read_trace, write_atomic
 
 EPILOG = """\
@@ -34,8 +36,10 @@ with a legend, named token fields on hover/click, the machine state decoded by t
 construction with a diff against the previous step, and the run summary. See
 docs/inspector.md.
 
-The trace is validated on read (format, version, schema, and a replay of every step);
-a malformed or truncated file gives a one-line error and exit status 2.
+The trace is validated on read (format, version, schema, a replay of every step, and the
+SHA-256 content digest of a version-2 file); a malformed, truncated or corrupted file gives
+a one-line error and exit status 2. A version-1 file (no digest) is shown with a warning.
+Control characters in token text are shown escaped (\x1b). Limits: docs/limits.md.
 See docs/trace-format.md."""
 
 
@@ -53,6 +57,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--color", action="store_true", help="ANSI colours in the text view")
     p.add_argument("--scale", type=int, default=None,
                    help="pixels per cell in the PNG (1..64; default: automatic)")
+    p.add_argument("--max-cells", type=int, default=MAX_VIEW_CELLS, metavar="C",
+                   help=f"refuse a trace of more than C cells (canvas cells plus deletion "
+                        f"marks, counted while reading; default {MAX_VIEW_CELLS})")
+    add_max_bytes(p)
+    add_timeout(p)
     p.set_defaults(handler=run)
 
 
@@ -68,9 +77,14 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(args.format, args.output)
     if fmt != "text" and not args.output:
         raise InvalidArgumentError(f"--format {fmt} needs -o FILE")
-    trace = read_trace(args.trace)
+    check_output_paths({"-o": args.output}, {"TRACE": args.trace})
+    trace = read_trace(args.trace, args.max_bytes, LengthBudget(max_cells=args.max_cells))
+    if trace.digest is None:
+        print(f"apmdm show: warning: {escape_control(args.trace)} is a version-1 trace without "
+              "a content digest; only the replay checked it", file=sys.stderr)
     if fmt == "text":
-        text = render_text(trace, color=args.color) + answer_summary(trace)
+        text = render_text(trace, color=args.color, max_cells=args.max_cells) + \
+            answer_summary(trace)
         if args.output:
             write_atomic(args.output, text.encode("utf-8"))
         else:

@@ -19,8 +19,11 @@ from __future__ import annotations
 import argparse
 
 from apmdm.checks.catalogue import trace_targets
-from apmdm.checks.trace_target import TraceTarget
-from apmdm.machines.errors import InvalidArgumentError
+from apmdm.checks.commands.common import add_timeout, positive
+from apmdm.checks.trace_target import DEFAULT_MAX_TRACE_N, TraceTarget, build_run
+from apmdm.machines.errors import InvalidArgumentError, SizeLimitExceeded
+from apmdm.machines.jsonl import check_output_paths
+from apmdm.machines.process import DEFAULT_MAX_WORK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,6 +54,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--source", help="task-mincut --instance: source vertex (default smallest)")
     p.add_argument("--sink", help="task-mincut --instance: sink vertex (default largest)")
     p.add_argument("-o", "--output", help="trace file to write")
+    p.add_argument("--max-work", type=int, default=None, metavar="W",
+                   help=f"positions processed by the run, at most (default {DEFAULT_MAX_WORK}; "
+                        "for a .pram file: processor-steps of the program)")
+    add_timeout(p)
     p.set_defaults(handler=run)
 
 
@@ -63,8 +70,8 @@ def describe(targets: dict[str, TraceTarget]) -> str:
 def lookup(targets: dict[str, TraceTarget], name: str, model: str | None) -> tuple[TraceTarget,
                                                                                      str]:
     if name not in targets:
-        raise InvalidArgumentError(f"unknown trace target {name!r}; available:\n"
-                                   + describe(targets))
+        raise InvalidArgumentError(f"unknown trace target {name!r}; available: "
+                                   + ", ".join(targets) + " (see `apmdm trace list`)")
     target = targets[name]
     if model is None:
         if len(target.models) != 1:
@@ -89,7 +96,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.output:
         raise InvalidArgumentError("give the trace file with -o FILE")
+    if args.max_work is not None:
+        positive(args.max_work, "--max-work")
     _check_file_options(args)
+    is_file = args.target.endswith((".pram", ".json"))
+    check_output_paths({"-o": args.output}, {"TARGET": args.target if is_file else None,
+                                             "--instance": args.instance})
     built, name, where = _build(args, targets)
     options = {"target": args.target, "model": args.model, "n": args.n, "input": args.input,
                "variant": args.variant}
@@ -134,7 +146,16 @@ def _short(value: object, limit: int = 300) -> str:
 
 
 def _build(args: argparse.Namespace, targets: dict[str, TraceTarget]):
-    """(run, name, description of the input) for the target or file named on the line."""
+    """(run, name, description of the input) for the target or file named on the line; a
+    run from a file gets ``--max-work`` as its work limit."""
+    built, name, where = _build_run(args, targets)
+    if args.max_work is not None and built.limits.max_work != args.max_work:
+        from dataclasses import replace
+        built = replace(built, limits=replace(built.limits, max_work=args.max_work))
+    return built, name, where
+
+
+def _build_run(args: argparse.Namespace, targets: dict[str, TraceTarget]):
     target = args.target
     if target.endswith(".pram"):
         built = _pram_file(args)
@@ -161,7 +182,8 @@ def _build(args: argparse.Namespace, targets: dict[str, TraceTarget]):
             raise InvalidArgumentError("--instance works with task-sudoku and task-mincut")
         return built, target, f"{args.instance}: {note}"
     found, model = lookup(targets, target, args.model)
-    return found.build(model, args.n, args.seed), found.name, f"n={args.n}, seed={args.seed}"
+    return (build_run(found, model, args.n, args.seed, args.max_work), found.name,
+            f"n={args.n}, seed={args.seed}")
 
 
 def _check_file_options(args: argparse.Namespace) -> None:
@@ -190,10 +212,15 @@ def _pram_file(args: argparse.Namespace):
     model = (args.model or "").replace("-", "").lower()
     if model not in PRAM_MODELS:
         raise InvalidArgumentError(f"{args.target}: choose --model from {', '.join(PRAM_MODELS)}")
+    inputs = parse_input_list(args.input)
+    if len(inputs) > DEFAULT_MAX_TRACE_N:
+        raise SizeLimitExceeded(f"{args.target}: an input of {len(inputs)} items is above "
+                                f"{DEFAULT_MAX_TRACE_N}, the size a compiled run traces in "
+                                "bounded time and memory")
     declared = None
     if args.declared_T or args.declared_S:
         from apmdm.checks.user_artifacts import parse_declared
         declared = (parse_declared(args.declared_T, "--declared-T") if args.declared_T else None,
                     parse_declared(args.declared_S, "--declared-S") if args.declared_S else None)
-    return pram_file_run(args.target, model, parse_input_list(args.input), args.variant,
-                         args.processors, args.max_steps, declared)
+    return pram_file_run(args.target, model, inputs, args.variant, args.processors,
+                         args.max_steps, declared)

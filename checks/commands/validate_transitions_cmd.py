@@ -17,7 +17,11 @@ import json
 import sys
 
 from apmdm.checks.catalogue import trace_targets
+from apmdm.checks.commands.common import add_max_bytes, add_timeout, positive
+from apmdm.checks.trace_target import build_run
 from apmdm.machines.errors import InvalidArgumentError
+from apmdm.machines.jsonl import check_output_paths, escape_control
+from apmdm.machines.process import DEFAULT_MAX_WORK
 from apmdm.machines.transitions import export_transitions, validate_transitions
 
 
@@ -30,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "hold, 1 naming the first inconsistent line, 2 if the file is malformed.")
     p.add_argument("file", help="an apmdm-transitions JSON Lines file")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_max_bytes(p)
+    add_timeout(p)
     p.set_defaults(handler=run)
     e = sub.add_parser(
         "export-transitions",
@@ -43,15 +49,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--dense-controls", action="store_true",
                    help="write c_k as one [remask, insert, delete] triple per position")
     e.add_argument("-o", "--output", required=True, help="file to write")
+    e.add_argument("--max-work", type=int, default=None, metavar="W",
+                   help=f"positions processed by the run, at most (default {DEFAULT_MAX_WORK})")
+    add_timeout(e)
     e.set_defaults(handler=run_export)
 
 
 def run(args: argparse.Namespace) -> int:
-    report = validate_transitions(args.file)
+    report = validate_transitions(args.file, args.max_bytes)
+    if report.ok and report.digest is None:
+        print(f"apmdm validate-transitions: warning: {escape_control(report.path)} is a "
+              "version-1 file without a content digest; only g was checked", file=sys.stderr)
     if args.json:
         print(json.dumps({"path": report.path, "ok": report.ok,
                           "transitions": report.transitions, "line": report.line,
-                          "problem": report.problem}))
+                          "problem": report.problem, "digest": report.digest}))
     elif report.ok:
         print(report.message())
     else:
@@ -69,7 +81,10 @@ def run_export(args: argparse.Namespace) -> int:
     if model not in target.models:
         raise InvalidArgumentError(f"{args.target}: choose --model from "
                                    + ", ".join(target.models))
-    built = target.build(model, args.n, args.seed)
+    if args.max_work is not None:
+        positive(args.max_work, "--max-work")
+    check_output_paths({"-o": args.output}, {})
+    built = build_run(target, model, args.n, args.seed, args.max_work)
     summary = export_transitions(built.process, built.canvas, built.limits, args.output,
                                  built.construction, built.parameters, args.dense_controls)
     stop = summary.stop.value if summary.stop else "none"

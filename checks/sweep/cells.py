@@ -231,23 +231,19 @@ def _run_pram_construction(name: str, compilers: Mapping[str, Callable], program
 
 def _run_compiled(name: str, compilers: Mapping[str, Callable], program, variant,
                   inputs: tuple[int, ...], T: int, S: int):
-    from apmdm.checks.compiled import run_differential, word_bits_for_run
+    """The compiled transformer as f, differentially checked against the reference f at every
+    step; its word size comes from n and the bounds only (never from the instance)."""
+    from apmdm.checks.compiled import run_differential
     from apmdm.constructions.pram.compiled.apmdm import compile_apmdm_efasp
     from apmdm.constructions.pram.compiled.mdm import compile_mdm_efasp
     from apmdm.machines.process import Model
     n = len(inputs)
     if name == "pram-mdm-compiled":
-        base = compilers["pram-mdm"](program, n, T, variant)
-        w = word_bits_for_run(base.process(), base.initial_canvas(inputs), base.limits(),
-                              base.context)
-        con = compilers.get(name, compile_mdm_efasp)(program, n, T, variant, S, w)
+        con = compilers.get(name, compile_mdm_efasp)(program, n, T, variant, S)
         res = run_differential(Model.MDM, con.reference.next_step, con.compiled,
                                con.initial_canvas(inputs), con.limits(), name)
         return con, res
-    base = compilers["pram-apmdm"](program, n, S, variant)
-    w = word_bits_for_run(base.process(), base.initial_canvas(inputs), base.limits(Resources(T, S)),
-                          base.context)
-    con = compilers.get(name, compile_apmdm_efasp)(program, n, S, T, variant, w)
+    con = compilers.get(name, compile_apmdm_efasp)(program, n, S, T, variant)
     res = run_differential(Model.APMDM, con.reference.next_step, con.compiled,
                            con.initial_canvas(inputs), con.limits(Resources(T, S)), name)
     return con, res

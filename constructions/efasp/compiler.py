@@ -39,6 +39,8 @@ from apmdm.machines.transformer import (
     Layer,
     TokenReadout,
     TransformerSpec,
+    step_output,
+    transformer_generation_step,
     transformer_next_step,
 )
 
@@ -63,8 +65,15 @@ class CompiledProgram:
         """The compiled transformer as a next-step function ``canvas -> StepOutput``."""
         return transformer_next_step(self.transformer, mode, beta)
 
+    def generation_step(self, mode: str = "aha", beta: float | None = None) -> NextStep:
+        """:meth:`next_step` giving ``y`` only where g reads it (for generation loops; see
+        :func:`~apmdm.machines.transformer.model.transformer_generation_step`)."""
+        return transformer_generation_step(self.transformer, mode, beta)
+
     def step(self, canvas: Sequence[Any]) -> StepOutput:
-        return self.next_step()(canvas)
+        """One step with the dense output (a token at every position): the reference path
+        of :meth:`next_step`, which gives tokens only where g reads them."""
+        return step_output(self.transformer.run(canvas), self.transformer.codec)
 
     def node_values_on(self, canvas: Sequence[Any]) -> dict[str, list]:
         """Every node's value read off the final residual stream (exact)."""

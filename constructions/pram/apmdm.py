@@ -123,7 +123,7 @@ class PramToAPMDM:
     def next_step(self, canvas: Canvas) -> StepOutput:
         """f: commit pending writes if a memory cell is masked, else advance every processor."""
         self._check_shape(canvas)
-        masked_cells = [a for a in range(self.memory_size) if canvas[a] is MASK]
+        masked_cells = _masked_below(canvas, self.memory_size)
         if masked_cells:
             return self._commit(canvas, masked_cells)
         return self._advance(canvas)
@@ -148,11 +148,17 @@ class PramToAPMDM:
         return StepOutput(fills, frozenset(remask))
 
     def _commit(self, canvas: Canvas, masked_cells: list[int]) -> StepOutput:
+        """Fill every masked cell with its winning write (:meth:`_winner`): O(P + S), the
+        freshest slots grouped by written address in one pass."""
         slots = self._current_slots(canvas)
         fresh = max(s[T_] for s in slots)
+        by_address: dict[int, list[Slot]] = {}
+        for s in slots:
+            if s[T_] == fresh:
+                by_address.setdefault(s[WADDR], []).append(s)
         fills: dict[int, int] = {}
         for a in masked_cells:
-            writers = [s for s in slots if s[T_] == fresh and s[WADDR] == a]
+            writers = by_address.get(a)
             if not writers:
                 raise ConstructionError(f"{CONSTRUCTION}: masked cell {a} has no pending write")
             fills[a] = self._winner(writers)[WVAL]
@@ -240,6 +246,20 @@ class PramToAPMDM:
                 "writes": write_rows([s for s in slots if s[T_] == fresh], self.variant,
                                      self.processors) if fresh else [],
                 "processors": [processor_row(s, self.program) for s in slots]}
+
+
+def _masked_below(canvas: Canvas, end: int) -> list[int]:
+    """Positions ``< end`` holding MASK, found with C-level scans."""
+    out: list[int] = []
+    index = canvas.index
+    start = 0
+    try:
+        while True:
+            i = index(MASK, start, end)
+            out.append(i)
+            start = i + 1
+    except ValueError:
+        return out
 
 
 def compile_apmdm(program: Program, n: int, memory_size: int,

@@ -46,12 +46,12 @@ MAX_SOURCE_CHARS = 1_000_000
 MAX_LINES = 100_000
 MAX_LINE_CHARS = 1_000
 
-_TOKEN = re.compile(r"\s*(?:([A-Za-z0-9_.@]+)|(\S))")
-_REGISTER = re.compile(r"[rR](\d{1,9})")
-_INTEGER = re.compile(r"\d{1,30}")
-_TARGET = re.compile(r"@(\d{1,9})")
-_LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+\-]*")
+_TOKEN = re.compile(r"\s*(?:([A-Za-z0-9_.@]+)|(\S))", re.ASCII)
+_REGISTER = re.compile(r"[rR]([0-9]{1,9})", re.ASCII)
+_INTEGER = re.compile(r"[0-9]{1,30}", re.ASCII)
+_TARGET = re.compile(r"@([0-9]{1,9})", re.ASCII)
+_LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*", re.ASCII)
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+\-]*", re.ASCII)
 _EXPR_COLUMN = re.compile(r"column (\d+): ")
 _DIRECTIVES = (".name", ".registers", ".processors", ".output")
 _MNEMONICS = {op.value: op for op in Op}
@@ -291,6 +291,10 @@ class _Parser:
             if texts[2] not in ("+", "-"):
                 raise self.error(f"bad memory operand: expected '+' or '-' after the register, "
                                  f"found {texts[2]!r}", line, group[2].col)
+            if texts[2] == "-" and len(group) != 5:
+                raise self.error(f"bad memory operand {' '.join(texts)!r}: after '-' the "
+                                 "offset is an unsigned decimal integer ([rK - imm])",
+                                 line, group[3].col)
             offset = self._immediate(group[3:-1], line)
             if texts[2] == "-":
                 offset = -offset

@@ -24,8 +24,11 @@ from dataclasses import dataclass
 
 from apmdm.machines.errors import InvalidProgramError
 
-_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z_0-9]*)|(.))")
+_TOKEN = re.compile(r"\s*(?:([0-9]+)|([A-Za-z_][A-Za-z_0-9]*)|(.))", re.ASCII)
 _FUNCS = {"clog2": 1, "flog2": 1, "min": None, "max": None}
+MAX_LITERAL_DIGITS = 19
+MAX_VALUE = 2**62       # every intermediate value of an evaluation stays within +-2^62
+MAX_NESTING = 32        # parentheses and function calls
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,12 @@ class _Parser:
         self.text = text
         self.toks = _tokens(text)
         self.i = 0
+        self.depth = 0
+
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(f"nested deeper than {MAX_NESTING} levels")
 
     def error(self, msg: str) -> InvalidProgramError:
         col = self.toks[self.i][2]
@@ -109,19 +118,26 @@ class _Parser:
     def factor(self) -> tuple:
         if self.peek()[0] == "op" and self.peek()[1] == "-":
             self.take("op")
-            return ("neg", self.factor())
+            self.nest()
+            node = ("neg", self.factor())
+            self.depth -= 1
+            return node
         return self.power()
 
     def power(self) -> tuple:
         node = self.atom()
         if self.peek()[0] == "op" and self.peek()[1] == "^":
             self.take("op")
+            self.nest()
             node = ("^", node, self.factor())
+            self.depth -= 1
         return node
 
     def atom(self) -> tuple:
         kind, val, _ = self.peek()
         if kind == "int":
+            if len(val) > MAX_LITERAL_DIGITS:
+                raise self.error(f"integer of {len(val)} digits (at most {MAX_LITERAL_DIGITS})")
             self.i += 1
             return ("int", int(val))
         if kind == "name":
@@ -132,19 +148,23 @@ class _Parser:
                 self.i -= 1
                 raise self.error(f"unknown name {val!r} (allowed: n, clog2, flog2, min, max)")
             self.take("op", "(")
+            self.nest()
             args = [self.expr()]
             while self.peek()[1] == ",":
                 self.take("op", ",")
                 args.append(self.expr())
             self.take("op", ")")
+            self.depth -= 1
             arity = _FUNCS[val]
             if arity is not None and len(args) != arity:
                 raise self.error(f"{val} takes {arity} argument(s), got {len(args)}")
             return ("call", val, tuple(args))
         if kind == "op" and val == "(":
             self.take("op", "(")
+            self.nest()
             node = self.expr()
             self.take("op", ")")
+            self.depth -= 1
             return node
         raise self.error(f"unexpected {val or 'end of expression'!r}")
 
@@ -154,6 +174,8 @@ def parse_size_expr(text: str | int) -> SizeExpr:
     if isinstance(text, bool):
         raise InvalidProgramError(f"size expression must be text or int, got {text!r}")
     if isinstance(text, int):
+        if abs(text) > MAX_VALUE:
+            raise InvalidProgramError(f"size {text} outside +-2^62")
         return SizeExpr(str(text), ("int", text))
     if not isinstance(text, str) or not text.strip():
         raise InvalidProgramError(f"empty or invalid size expression {text!r}")
@@ -163,6 +185,13 @@ def parse_size_expr(text: str | int) -> SizeExpr:
 
 
 def _eval(node: tuple, n: int, text: str) -> int:
+    value = _eval_node(node, n, text)
+    if abs(value) > MAX_VALUE:
+        raise InvalidProgramError(f"{text!r}: an intermediate value exceeds 2^62 at n={n}")
+    return value
+
+
+def _eval_node(node: tuple, n: int, text: str) -> int:
     tag = node[0]
     if tag == "int":
         return node[1]
@@ -193,5 +222,7 @@ def _eval(node: tuple, n: int, text: str) -> int:
     if tag == "^":
         if b < 0 or b > 64:
             raise InvalidProgramError(f"{text!r}: exponent {b} outside 0..64 at n={n}")
+        if abs(a) > 1 and (abs(a).bit_length() - 1) * b > 62:
+            raise InvalidProgramError(f"{text!r}: an intermediate value exceeds 2^62 at n={n}")
         return a**b
     raise InvalidProgramError(f"{text!r}: bad node {tag!r}")  # pragma: no cover

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from enum import Enum
 
 from apmdm.machines.errors import (
     CommonWriteConflictError,
@@ -38,112 +37,23 @@ from apmdm.machines.errors import (
     PRAMRuntimeError,
     SizeLimitExceeded,
     StepLimitExceeded,
+    WorkLimitExceeded,
 )
 from apmdm.machines.pram.isa import Op, Program
+from apmdm.machines.pram.state import (  # re-exported: the interpreter's public types
+    MAX_REGISTER_CELLS,
+    Access,
+    PRAMCounters,
+    PRAMLimits,
+    PRAMResult,
+    PRAMStep,
+    ScalarState,
+    Variant,
+    alu,
+)
 
-
-class Variant(str, Enum):
-    EREW = "erew"
-    CREW = "crew"
-    CRCW_COMMON = "crcw-common"
-    CRCW_ARBITRARY = "crcw-arbitrary"
-    CRCW_PRIORITY = "crcw-priority"
-
-    @classmethod
-    def parse(cls, text: str) -> Variant:
-        try:
-            return cls(text.lower())
-        except ValueError:
-            names = ", ".join(v.value for v in cls)
-            raise InvalidArgumentError(
-                f"unknown PRAM variant {text!r} (choose from {names})"
-            ) from None
-
-
-@dataclass(frozen=True)
-class PRAMLimits:
-    """Bounds on every run: steps, processors, addresses and the magnitude of values."""
-
-    max_steps: int = 100_000
-    max_processors: int = 1 << 20
-    max_address: int = 1 << 22
-    max_abs_value: int = (1 << 31) - 1
-    max_work: int = 50_000_000
-
-
-@dataclass(frozen=True)
-class Access:
-    processor: int
-    instruction: int
-    kind: str  # "R" or "W"
-    address: int
-    value: int  # value read, or value the processor tried to write
-
-
-@dataclass(frozen=True)
-class PRAMStep:
-    """One synchronous step, as yielded by :meth:`PRAM.run_stepwise`."""
-
-    step: int  # 1-based
-    active: int  # processors that executed an instruction
-    accesses: tuple[Access, ...]  # the access log, in processor order
-    writes: tuple[tuple[int, int], ...]  # (address, value) actually applied, sorted
-
-
-@dataclass(frozen=True)
-class PRAMCounters:
-    time: int
-    processors: int
-    work: int
-    memory_span: int
-    cells_touched: int
-
-
-@dataclass(frozen=True)
-class PRAMResult:
-    program: str
-    variant: Variant
-    n: int
-    output: tuple[int, ...]
-    memory: tuple[tuple[int, int], ...]  # every nonzero cell, sorted by address
-    counters: PRAMCounters
-
-    def memory_dict(self) -> dict[int, int]:
-        return dict(self.memory)
-
-
-_ALU = {
-    Op.ADD: lambda a, b: a + b,
-    Op.SUB: lambda a, b: a - b,
-    Op.MUL: lambda a, b: a * b,
-    Op.AND: lambda a, b: a & b,
-    Op.OR: lambda a, b: a | b,
-    Op.XOR: lambda a, b: a ^ b,
-    Op.MIN: min,
-    Op.MAX: max,
-    Op.LT: lambda a, b: int(a < b),
-    Op.LE: lambda a, b: int(a <= b),
-    Op.EQ: lambda a, b: int(a == b),
-    Op.NE: lambda a, b: int(a != b),
-}
-
-
-def alu(op: Op, a: int, b: int) -> int:
-    """The value of a binary operation; raises PRAMRuntimeError on /0 or a bad shift.
-
-    Exposed so constructions compute exactly what the interpreter computes.
-    """
-    if op in _ALU:
-        return _ALU[op](a, b)
-    if op in (Op.DIV, Op.MOD):
-        if b == 0:
-            raise PRAMRuntimeError(f"{op.value} by zero")
-        return a // b if op is Op.DIV else a % b
-    if op in (Op.SHL, Op.SHR):
-        if not 0 <= b <= 62:
-            raise PRAMRuntimeError(f"{op.value} by {b}: shift amount outside 0..62")
-        return a << b if op is Op.SHL else a >> b
-    raise PRAMRuntimeError(f"not a binary operation: {op}")  # pragma: no cover
+__all__ = ["PRAM", "Access", "PRAMCounters", "PRAMLimits", "PRAMResult", "PRAMStep",
+           "ScalarState", "Variant", "alu"]
 
 
 @dataclass(frozen=True)
@@ -155,7 +65,19 @@ class PRAM:
     limits: PRAMLimits = PRAMLimits()
 
     def run(self, inputs: Sequence[int], processors: int | None = None) -> PRAMResult:
-        """Run to completion (fast-forwarding :meth:`run_stepwise`)."""
+        """Run to completion.
+
+        Processors that share a program counter execute as one vectorised numpy step
+        (:mod:`machines.pram.vector`), with the scalar loop as fallback; the result, the
+        counters and every error are those of :meth:`run_scalar`.
+        """
+        from apmdm.machines.pram.vector import run_vectorised
+
+        return run_vectorised(self, inputs, processors)
+
+    def run_scalar(self, inputs: Sequence[int], processors: int | None = None) -> PRAMResult:
+        """Run to completion on the scalar reference loop (fast-forwarding
+        :meth:`run_stepwise`)."""
         state: dict = {}
         for _ in self._steps(inputs, processors, state):
             pass
@@ -196,35 +118,68 @@ class PRAM:
             )
         return addr
 
+    def _preflight(self, n: int, p: int) -> None:
+        """Checks made before anything is allocated (both engines): the output region fits
+        the memory limit, the first step fits the work limit, and the registers fit a memory
+        estimate."""
+        prog, limit = self.program, self.limits
+        start, length = prog.output_region(n)
+        if start + length > limit.max_address + 1:
+            raise SizeLimitExceeded(
+                f"{prog.name}: output region ({start}, {length}) at n={n} exceeds the memory "
+                f"limit 0..{limit.max_address}")
+        if p > limit.max_work:  # every processor executes an instruction in step 1
+            raise WorkLimitExceeded(
+                f"{prog.name}: {p} processors exceed the work limit {limit.max_work} in the "
+                "first step (raise it with --max-work)")
+        if p * prog.num_registers > MAX_REGISTER_CELLS:
+            raise SizeLimitExceeded(
+                f"{prog.name}: {p} processors x {prog.num_registers} registers exceed "
+                f"{MAX_REGISTER_CELLS} register cells (lower the processors or registers)")
+
     def _steps(
         self, inputs: Sequence[int], processors: int | None, state: dict
     ) -> Iterator[PRAMStep]:
-        prog = self.program
-        code = [(ins.op, ins.args) for ins in prog.instructions]
-        end = len(code)
         vals = self._check_inputs(inputs)
         n = len(vals)
         p = self._processors(n, processors)
-        memory: dict[int, int] = {i: v for i, v in enumerate(vals) if v != 0}
-        touched: set[int] = set(range(n))
-        span = n
-        regs = [[0] * prog.num_registers for _ in range(p)]
-        pcs = [0] * p
-        active = list(range(p))
-        work = 0
-        step = 0
+        self._preflight(n, p)
+        run = ScalarState(
+            regs=[[0] * self.program.num_registers for _ in range(p)],
+            pcs=[0] * p,
+            active=list(range(p)),
+            memory={i: v for i, v in enumerate(vals) if v != 0},
+            touched=set(range(n)),
+            span=n,
+            work=0,
+            step=0,
+        )
+        yield from self._scalar_loop(run, n, p, state)
+
+    def _scalar_loop(
+        self, run: ScalarState, n: int, p: int, state: dict
+    ) -> Iterator[PRAMStep]:
+        """The reference run loop, from any start-of-step state (the vectorised engine hands
+        its state over to it; see :mod:`machines.pram.vector`)."""
+        prog = self.program
+        code = [(ins.op, ins.args) for ins in prog.instructions]
+        end = len(code)
+        memory, touched, regs, pcs = run.memory, run.touched, run.regs, run.pcs
+        active, work, step, span = run.active, run.work, run.step, run.span
         limit = self.limits
         while active:
             step += 1
             if step > limit.max_steps:
                 raise StepLimitExceeded(
                     f"{prog.name}: PRAM did not halt within {limit.max_steps} steps "
-                    f"({len(active)} processor{'s' if len(active) != 1 else ''} still running)"
+                    f"({len(active)} processor{'s' if len(active) != 1 else ''} still running; "
+                    "raise it with --max-steps)"
                 )
             work += len(active)
             if work > limit.max_work:
-                raise SizeLimitExceeded(
-                    f"{prog.name}: work exceeds {limit.max_work} at step {step}"
+                raise WorkLimitExceeded(
+                    f"{prog.name}: work (processor-steps) exceeds the limit {limit.max_work} "
+                    f"at step {step} (raise it with --max-work)"
                 )
             accesses: list[Access] = []
             pending: list[tuple[int, int, int, int]] = []  # (addr, value, pid, pc)

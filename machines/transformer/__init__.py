@@ -15,12 +15,17 @@ Public API:
 
 from apmdm.machines.transformer.embedding import TokenCodec
 from apmdm.machines.transformer.forward import ForwardResult, forward
-from apmdm.machines.transformer.model import CompiledTransformer, step_output, transformer_next_step
+from apmdm.machines.transformer.model import (
+    CompiledTransformer,
+    step_output,
+    transformer_generation_step,
+    transformer_next_step,
+)
 from apmdm.machines.transformer.softmax import BetaBound, softmax_beta_bound
 from apmdm.machines.transformer.spec import MLP, Head, Layer, TokenReadout, TransformerSpec
 
 __all__ = [
     "MLP", "BetaBound", "CompiledTransformer", "ForwardResult", "Head", "Layer", "TokenCodec",
     "TokenReadout", "TransformerSpec", "forward", "softmax_beta_bound", "step_output",
-    "transformer_next_step",
+    "transformer_generation_step", "transformer_next_step",
 ]

@@ -59,6 +59,30 @@ values over the arg-max set, ``c`` = its size). Derivation of exactness:
   performed. Softmax mode
   keeps the dense evaluation (its float64 rounding is unchanged).
 
+**Attention without the n x n scores** ([decision]; same arg-max sets, sums, counts and
+guards as the dense pass, which stays the reference: ``forward(..., fast=False)``; every path
+is differential-tested against it on random heads and on every compiled construction). The
+path is chosen per head from its structure -- causal or not -- and the shape of its integer
+query, checked exactly on every call (so it can never apply to a head it does not fit); heads
+with fewer than ``FAST_MIN_WORK`` query-key pairs, or whose estimated cost on the path is
+above the dense blocks' (:func:`_fast_is_cheaper`; e.g. few distinct queries), stay on the
+blocks above:
+
+* *Scalar query* (non-causal; after merging equal rows, one query column varies, the others
+  are the same in every row): ``s_ij = a_i x_j + b_j``. Exact-match and lookup heads
+  (``rightmost_match``: query ``(2N q, -N, 1, ..)``, key ``(k, k^2, j, ..)``), the
+  ``count_match`` conversion head and other one-argument heads have this form. The arg-max
+  sets come from a divide and conquer over the keys grouped and sorted by ``x`` (the upper
+  envelope of the lines ``a -> x_j a + b_j``): ``O((n + m) log m)`` scores instead of
+  ``m n``. Proof in :func:`_envelope_sums`.
+* *Prefix* (causal, one query for every row): ``s_ij = b_j`` for ``j <= i``; the arg-max set
+  of row ``i`` is read off running maxima and prefix sums in ``O(n)``. Proof in
+  :func:`_prefix_sums`.
+
+Every score these paths compute is one of the dense pass's integer scores (the same
+``< 2^53`` bound covers every partial sum in any order), so the paths decide with ``==`` on
+the same exact integers; sums and counts are integer sums below ``n max |v| < 2^53``.
+
 **Softmax mode**: the same weights with ``softmax(beta * scores)`` in place of AHA, plain
 float64 arithmetic and no exactness guard; see :mod:`machines.transformer.softmax` for the
 inverse temperature that provably reproduces the AHA decisions.
@@ -128,9 +152,10 @@ def _embed(spec: TransformerSpec, fields: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def forward(spec: TransformerSpec, fields: np.ndarray, mode: str = "aha",
-            beta: float | None = None) -> ForwardResult:
+            beta: float | None = None, fast: bool = True) -> ForwardResult:
     """Run the transformer on an encoded canvas. ``mode``: ``"aha"`` (exact, guarded) or
-    ``"softmax"`` (needs ``beta``)."""
+    ``"softmax"`` (needs ``beta``). ``fast=False``: the exact pass without the attention fast
+    paths of "Attention without the n x n scores" (the reference they are tested against)."""
     if mode not in ("aha", "softmax"):
         raise InvalidArgumentError(f"mode must be 'aha' or 'softmax', got {mode!r}")
     if mode == "softmax" and (beta is None or not beta > 0):
@@ -141,7 +166,7 @@ def forward(spec: TransformerSpec, fields: np.ndarray, mode: str = "aha",
     colmax = np.zeros(num.shape[1])   # the embedding guard bounds these below 2^53
     colmax[cols] = _abs_colmax(num[:, cols])
     for li, layer in enumerate(spec.layers):
-        updates = [_head(spec, li, h, num, mode, beta, den, colmax, tally)
+        updates = [_head(spec, li, h, num, mode, beta, den, colmax, tally, fast)
                    for h in layer.heads]
         for h, (s, c) in zip(layer.heads, updates, strict=True):
             dims = list(h.out_dims)
@@ -167,7 +192,7 @@ def forward(spec: TransformerSpec, fields: np.ndarray, mode: str = "aha",
 
 def _head(spec: TransformerSpec, li: int, h: Head, x: np.ndarray, mode: str,
           beta: float | None, den: np.ndarray | None = None, colmax: np.ndarray | None = None,
-          tally: dict | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+          tally: dict | None = None, fast: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """One head's output: ``(S / c, None)`` for a pick head (or in softmax mode), ``(S, c)``
     for a mean head. ``colmax``: ``max_i |x[i, t]|`` per dimension (computed if None)."""
     where = f"layer {li} head {h.name}"
@@ -186,7 +211,7 @@ def _head(spec: TransformerSpec, li: int, h: Head, x: np.ndarray, mode: str,
             raise PrecisionError(f"{where}: attention scores may reach {bound:.3g} >= 2^53")
         if np.abs(v).max(initial=0.0) * len(x) >= EXACT_LIMIT:
             raise PrecisionError(f"{where}: value sums may reach 2^53")
-        return _aha_head(spec, where, h, q, k, v, causal, tally)
+        return _aha_head(spec, where, h, q, k, v, causal, tally, fast)
     n = len(x)
     total = np.empty((n, v.shape[1]))
     cols = np.arange(n)
@@ -241,16 +266,19 @@ def _projections(x: np.ndarray, h: Head, tally: dict | None, sparse: bool
 
 
 def _aha_head(spec: TransformerSpec, where: str, h: Head, q: np.ndarray, k: np.ndarray,
-              v: np.ndarray, causal: bool, tally: dict | None
+              v: np.ndarray, causal: bool, tally: dict | None, fast: bool = True
               ) -> tuple[np.ndarray, np.ndarray | None]:
     """Exact AHA for one head on integer ``q, k, v`` (see "Evaluation order").
 
     Without a causal mask the arg-max set of row ``i`` depends on ``q_i`` alone, so it is
-    computed once per distinct query row and copied to the rows that share it."""
+    computed once per distinct query row and copied to the rows that share it. ``fast``: use
+    the paths of "Attention without the n x n scores" where the head's query allows."""
     inv = None
     if not causal:
         q, inv = _distinct_rows(q)
-    total, count = _argmax_sums(q, k, v, causal, not h.mean, tally)
+    sums = _fast_sums(q, k, v, causal, tally) if fast else None
+    total, count = sums if sums is not None else _argmax_sums(q, k, v, causal, not h.mean,
+                                                                tally)
     if h.mean:
         return (total, count) if inv is None else (total[inv], count[inv])
     tied = np.flatnonzero(count != 1)   # rows with c = 1 hold S = S / c already
@@ -267,6 +295,153 @@ def _aha_head(spec: TransformerSpec, where: str, h: Head, q: np.ndarray, k: np.n
                 f"integer at position {i}, dimension {spec.dim_names[h.out_dims[t]]!r}")
         total[tied] = sums / c
     return (total if inv is None else total[inv]), None
+
+
+# --- attention without the n x n scores ------------------------------------------------------
+
+FAST_MIN_WORK = 1 << 15   # (query rows) x (keys) below this, the dense blocks are as fast
+# [decision, measured] A fast path's element operations (sort, gathers, reductions over the
+# values) cost about this many times one element of the dense blocks' score passes; a head
+# takes the fast path only when its estimated cost is below the dense one (speed only: both
+# give the same result).
+FAST_COST_FACTOR = 8.0
+
+
+def _fast_is_cheaper(m: int, n: int, dv: int) -> bool:
+    """Estimated cost of a fast path (grouping ``n`` keys with ``dv`` values, then
+    ``log2 m`` levels over ``n + m`` scores) below the dense ``2 m n``."""
+    levels = max(1.0, float(np.log2(max(m, 2))))
+    return FAST_COST_FACTOR * (n * (dv + 20) + 4 * (n + m) * levels) < 2.0 * m * n
+
+
+def _fast_sums(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool,
+               tally: dict | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(S, c)`` as :func:`_argmax_sums` computes them, by a path that never forms the
+    ``m x n`` scores, or None if the head's query does not allow one (see the module
+    docstring, "Attention without the n x n scores")."""
+    m, n = len(q), len(k)
+    if m * n < FAST_MIN_WORK or q.shape[1] == 0 or not _fast_is_cheaper(m, n, v.shape[1]):
+        return None
+    col = _varying_column(q)
+    if causal:
+        if col != -1 or m != n:   # prefix path: one query for every row
+            return None
+        return _prefix_sums(k @ q[0], v, tally)
+    if col is None or col < 0:
+        return None
+    rest = q[0].copy()
+    rest[col] = 0.0
+    return _envelope_sums(q[:, col], k[:, col], k @ rest, v, tally)
+
+
+def _varying_column(q: np.ndarray) -> int | None:
+    """The one column of ``q`` whose value differs between rows; -1 if every row is equal,
+    None if several columns vary."""
+    varies = np.flatnonzero(np.any(q != q[0], axis=0))
+    if varies.size > 1:
+        return None
+    return int(varies[0]) if varies.size else -1
+
+
+def _prefix_sums(b: np.ndarray, v: np.ndarray, tally: dict | None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Causal head with one query for every row: ``s_ij = b_j`` for ``j <= i``.
+
+    Proof. ``M_i = max_{j <= i} b_j`` is the running maximum, nondecreasing in ``i``. If
+    ``j <= i`` and ``b_j = M_i`` then ``M_i = b_j <= M_j <= M_i``, so ``b_j = M_j = M_i``;
+    conversely such a ``j`` is in the arg-max set. So the arg-max set of row ``i`` is
+    ``{j <= i : b_j = M_j, M_j = M_i}``: the positions attaining their running maximum in the
+    run of equal ``M`` that ends at ``i`` (``M`` is constant on runs). ``S_i`` and ``c_i`` are
+    prefix sums of ``e_j v_j`` and ``e_j`` (``e_j = [b_j = M_j]``) minus their value before
+    the run starts: integers below ``n max |v| < 2^53`` (guarded by the caller), so exact."""
+    n = len(b)
+    run_max = np.maximum.accumulate(b)
+    e = (b == run_max).astype(np.float64)
+    start = np.empty(n, dtype=bool)
+    start[0] = True
+    np.not_equal(run_max[1:], run_max[:-1], out=start[1:])
+    first = np.maximum.accumulate(np.where(start, np.arange(n), 0))   # run start of row i
+    ev1 = np.hstack([e[:, None] * v, e[:, None]])
+    acc = np.cumsum(ev1, axis=0)
+    before = np.vstack([np.zeros((1, ev1.shape[1])), acc[:-1]])[first]
+    sums = acc - before
+    if tally is not None:
+        tally["attention"] += 4.0 * n * ev1.shape[1]
+    return sums[:, :-1], sums[:, -1]
+
+
+def _envelope_sums(a: np.ndarray, x: np.ndarray, b: np.ndarray, v: np.ndarray,
+                   tally: dict | None) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct queries whose scores are linear in one scalar: ``s_ij = a_i x_j + b_j``
+    (``a_i`` distinct; ``x``, ``b`` integer keys), by divide and conquer on the upper
+    envelope of the lines ``a -> x_j a + b_j``.
+
+    Proof. Keys with the same slope ``x`` are parallel lines: only those with the largest
+    ``b`` in their group can attain a maximum, and they do together; so group the keys by
+    ``x`` (sorted ascending: groups ``g = 0 .. G-1``), keep per group ``B_g = max b``, the
+    number ``N_g`` and the value sum ``V_g`` of its keys with ``b = B_g``. The arg-max set of
+    row ``i`` is the union of the groups ``g`` maximising ``a_i X_g + B_g``. For groups
+    ``p < q`` (``X_p < X_q``) the difference ``(X_q - X_p) a + (B_q - B_p)`` is strictly
+    increasing in ``a``; hence if ``a < a'``, the smallest and the largest maximising group,
+    ``l(a)`` and ``r(a)``, satisfy ``l(a) <= l(a')`` and ``r(a) <= r(a')`` (if ``q`` ties or
+    beats ``p`` at ``a`` it beats it strictly at ``a'``). So with the queries sorted by
+    ``a``, the middle query is evaluated over its group range, and the queries left of it
+    need only groups ``<= r(mid)``, those right of it only groups ``>= l(mid)`` (the ranges
+    are inherited from the ancestors by the same argument); each level of the recursion
+    evaluates ``O(G + m)`` scores, ``O((G + m) log m)`` in all instead of ``m n``. Scores are
+    the same integers as the dense ``q k^T`` (every partial sum is below the caller's bound
+    ``< 2^53``, so every evaluation order is exact); the arg-max set is decided with ``==``;
+    ``S = sum V_g``, ``c = sum N_g`` over the maximising groups, integer sums below
+    ``n max |v| < 2^53``."""
+    m = len(a)
+    order = np.lexsort((b, x))
+    xs, bs = x[order], b[order]
+    new = np.empty(len(xs), dtype=bool)
+    new[0] = True
+    np.not_equal(xs[1:], xs[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    group = np.cumsum(new) - 1
+    ends = np.append(starts[1:], len(xs)) - 1
+    gb = bs[ends]                                  # the largest b of each group
+    top = (bs == gb[group]).astype(np.float64)
+    gv = np.add.reduceat(v[order] * top[:, None], starts, axis=0) if v.shape[1] else \
+        np.zeros((len(starts), 0))
+    gn = np.add.reduceat(top, starts)
+    gx = xs[starts]
+    qorder = np.argsort(a, kind="stable")
+    aq = a[qorder]
+    total = np.empty((m, v.shape[1]))
+    count = np.empty(m)
+    work = 0
+    # one level of the recursion at a time, every segment of it in one vectorised pass:
+    # segment t holds the sorted queries qlo[t] .. qhi[t] and the groups glo[t] .. ghi[t]
+    qlo, qhi = np.array([0]), np.array([m - 1])
+    glo, ghi = np.array([0]), np.array([len(starts) - 1])
+    while qlo.size:
+        mid = (qlo + qhi) // 2
+        lengths = ghi - glo + 1
+        offsets = np.cumsum(lengths) - lengths
+        size = int(lengths.sum())
+        work += size
+        seg = np.repeat(np.arange(qlo.size), lengths)
+        idx = np.arange(size) - offsets[seg] + glo[seg]
+        scores = aq[mid][seg] * gx[idx] + gb[idx]
+        hit = np.flatnonzero(scores == np.maximum.reduceat(scores, offsets)[seg])
+        first = np.flatnonzero(np.diff(seg[hit], prepend=-1))  # every segment has a hit
+        last = np.append(first[1:], hit.size) - 1
+        rows = qorder[mid]
+        hits = idx[hit]
+        total[rows] = np.add.reduceat(gv[hits], first, axis=0) if v.shape[1] else 0.0
+        count[rows] = np.add.reduceat(gn[hits], first)
+        lo_g, hi_g = hits[first], hits[last]
+        left, right = qlo <= mid - 1, mid + 1 <= qhi
+        qlo, qhi = np.concatenate([qlo[left], (mid + 1)[right]]), \
+            np.concatenate([(mid - 1)[left], qhi[right]])
+        glo, ghi = np.concatenate([glo[left], lo_g[right]]), \
+            np.concatenate([hi_g[left], ghi[right]])
+    if tally is not None:
+        tally["attention"] += 2.0 * work + 2.0 * len(x) * (v.shape[1] + 1)
+    return total, count
 
 
 def _distinct_rows(q: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -22,7 +22,7 @@ import numpy as np
 
 from apmdm.machines.errors import InvalidArgumentError, PrecisionError
 from apmdm.machines.process import NextStep, StepOutput
-from apmdm.machines.transformer.embedding import TokenCodec
+from apmdm.machines.transformer.embedding import IncrementalEncoder, TokenCodec
 from apmdm.machines.transformer.forward import ForwardResult, forward
 from apmdm.machines.transformer.spec import TransformerSpec
 
@@ -41,9 +41,14 @@ class CompiledTransformer:
         return forward(self.spec, self.codec.encode_canvas(canvas), mode, beta)
 
 
-def token_readout(res: ForwardResult) -> np.ndarray:
+def token_readout(res: ForwardResult, rows: np.ndarray | None = None) -> np.ndarray:
+    """The token readout ``x W + b`` at every position, or at the positions ``rows`` only
+    (a gather of those rows of the residual stream: O(len(rows) d), not O(n d)). Only the
+    residual dimensions with a nonzero weight are read (the others add exact zeros)."""
     r = res.spec.token_readout
-    return res.num @ r.w + r.b
+    used = _nonzero_rows(r.w)
+    num = res.num[:, used]
+    return (num if rows is None else num[rows]) @ r.w[used] + r.b
 
 
 def control_bits(res: ForwardResult) -> np.ndarray:
@@ -51,24 +56,42 @@ def control_bits(res: ForwardResult) -> np.ndarray:
     s = res.spec
     if s.control_w is None:
         return np.zeros((res.num.shape[0], 3), dtype=bool)
-    return (res.num @ s.control_w + s.control_b) > 0
+    used = _nonzero_rows(s.control_w)
+    return (res.num[:, used] @ s.control_w[used] + s.control_b) > 0
 
 
-def decode_tokens(res: ForwardResult, codec: TokenCodec) -> list:
+_USED_ROWS: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _nonzero_rows(w: np.ndarray) -> np.ndarray:
+    """The rows of the readout weights ``w`` holding a nonzero weight (cached per array)."""
+    hit = _USED_ROWS.get(id(w))
+    if hit is None or hit[0] is not w:
+        hit = (w, np.flatnonzero(np.any(w != 0, axis=1)))
+        if len(_USED_ROWS) > 64:
+            _USED_ROWS.clear()
+        _USED_ROWS[id(w)] = hit
+    return hit[1]
+
+
+def decode_tokens(res: ForwardResult, codec: TokenCodec,
+                  rows: np.ndarray | None = None) -> list:
+    """The decoded tokens at every position, or at the positions ``rows`` only (in order)."""
     r = res.spec.token_readout
-    vals = token_readout(res)
+    vals = token_readout(res, rows)
+    at = np.arange(res.num.shape[0]) if rows is None else np.asarray(rows)
     if r.kind == "vocab":
         return [r.labels[k] for k in np.argmax(vals, axis=1)] if len(r.labels) else []
     if res.mode == "aha":
         if np.any(vals != np.round(vals)):
-            i = int(np.argwhere(vals != np.round(vals))[0][0])
+            i = int(at[np.argwhere(vals != np.round(vals))[0][0]])
             raise PrecisionError(f"token field readout is not an integer at position {i}")
     else:
         vals = np.rint(vals)
     out = []
-    for i, row in enumerate(vals.astype(np.int64)):
+    for i, row in zip(at.tolist(), vals.astype(np.int64).tolist(), strict=True):
         try:
-            out.append(codec.decode(tuple(int(v) for v in row)))
+            out.append(codec.decode(tuple(row)))
         except (KeyError, ValueError, TypeError, IndexError) as exc:
             raise InvalidArgumentError(f"position {i}: fields {tuple(row)} decode to no token "
                                        f"({exc})") from None
@@ -76,16 +99,56 @@ def decode_tokens(res: ForwardResult, codec: TokenCodec) -> list:
 
 
 def step_output(res: ForwardResult, codec: TokenCodec) -> StepOutput:
+    """The dense output: a token at every position and the control bits."""
     bits = control_bits(res)
     return StepOutput.dense(decode_tokens(res, codec), [tuple(map(bool, b)) for b in bits])
 
 
+def read_positions(is_mask: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    """The positions where the transition g reads ``y``: masked, neither remasked nor deleted
+    (see :func:`machines.process.apply_transition`)."""
+    return np.flatnonzero(is_mask.astype(bool) & ~bits[:, 0] & ~bits[:, 2])
+
+
+def sparse_step_output(res: ForwardResult, codec: TokenCodec, fields: np.ndarray) -> StepOutput:
+    """The output g needs: tokens only at :func:`read_positions` (a gather of those rows, then
+    the readout and the codec's decode there), and the control bits. g reads ``y`` nowhere
+    else, so the run is the same as with :func:`step_output` (differential-tested), at
+    O(read positions) decoding cost instead of O(canvas). ``fields``: the encoded canvas
+    (column 0 is ``is_mask``)."""
+    bits = control_bits(res)
+    rows = read_positions(fields[:, 0], bits)
+    tokens = dict(zip(rows.tolist(), decode_tokens(res, codec, rows), strict=True))
+    sets = [frozenset(np.flatnonzero(bits[:, k]).tolist()) for k in range(3)]
+    return StepOutput(tokens, *sets)
+
+
 def transformer_next_step(model: CompiledTransformer, mode: str = "aha",
                           beta: float | None = None) -> NextStep:
-    """The next-step function ``canvas -> StepOutput`` computed by the transformer."""
+    """The next-step function ``canvas -> StepOutput`` computed by the transformer, with the
+    dense output (a token at every position). The canvas is encoded incrementally
+    (:class:`~apmdm.machines.transformer.embedding.IncrementalEncoder`, same array as the
+    full encode)."""
+    encoder = IncrementalEncoder(model.codec)
 
     def next_step(canvas: Sequence[Any]) -> StepOutput:
-        return step_output(model.run(canvas, mode, beta), model.codec)
+        return step_output(forward(model.spec, encoder.encode(canvas), mode, beta), model.codec)
+
+    next_step.__name__ = f"transformer[{model.name}]"
+    return next_step
+
+
+def transformer_generation_step(model: CompiledTransformer, mode: str = "aha",
+                                beta: float | None = None) -> NextStep:
+    """:func:`transformer_next_step` for a generation loop: the output gives ``y`` only where
+    g reads it (:func:`sparse_step_output`), so one step decodes O(filled) positions. The run
+    of a generation process is the same as with :func:`transformer_next_step`
+    (differential-tested)."""
+    encoder = IncrementalEncoder(model.codec)
+
+    def next_step(canvas: Sequence[Any]) -> StepOutput:
+        fields = encoder.encode(canvas)
+        return sparse_step_output(forward(model.spec, fields, mode, beta), model.codec, fields)
 
     next_step.__name__ = f"transformer[{model.name}]"
     return next_step

@@ -114,10 +114,10 @@ class CompiledPramAPMDM:
         return codec_for(self.reference, self.time_bound, self.word_bits)
 
     def next_step_function(self) -> NextStep:
-        return self.compiled.next_step()
+        return self.compiled.generation_step()
 
     def process(self) -> GenerationProcess:
-        return GenerationProcess(Model.APMDM, self.compiled.next_step(), name=CONSTRUCTION)
+        return GenerationProcess(Model.APMDM, self.compiled.generation_step(), name=CONSTRUCTION)
 
     def initial_canvas(self, inputs: Sequence[int]) -> Canvas:
         canvas = self.reference.initial_canvas(inputs)

@@ -13,7 +13,10 @@ the slot fields ``t .. r{R-1}`` and ``fault`` (always 0 on the canvas; the model
 a filled slot would access an address outside ``0 .. A-1`` and decoding then raises
 :class:`ConstructionError`). Data fields (``val``, ``wval``, registers) range over a *word*
 ``[-2^w, 2^w - 1]``: the codec refuses a token outside it (typed error naming the field), which
-is how a run that leaves the word is detected. ``w = O(log n)`` is the paper's word size.
+is how a run that leaves the word is detected (:class:`WordSizeExceeded`, naming the bound).
+[decision] ``w = O(log n)`` is our choice of word size (the paper's transformers compute on
+O(log n)-bit values); it is a function of the context, i.e. of n and the declared bounds,
+never of the instance, and capped at 22 bits (a deviation: see docs/transformer.md).
 
 **One PRAM instruction as E-FASP [decision]** (:func:`build_execute`). The program is a
 constant-size list, so instruction fetch is ``is_k = [pc == k]`` (one equality gadget per
@@ -56,7 +59,8 @@ from dataclasses import dataclass
 
 from apmdm.constructions.efasp.lang import Feature, Program
 from apmdm.constructions.pram.slot import HEADER, slot_fields
-from apmdm.machines.errors import ConstructionError
+from apmdm.constructions.pram.slot import WVAL as WVAL_FIELD
+from apmdm.machines.errors import ConstructionError, WordSizeExceeded
 from apmdm.machines.pram import Program as PramProgram
 from apmdm.machines.pram import Variant
 from apmdm.machines.pram.isa import Op
@@ -146,10 +150,30 @@ class SlotCodec:
         if isinstance(token, tuple):
             if len(token) != width:
                 raise ValueError(f"slot token has {len(token)} fields, expected {width}")
+            self._check_word(token[WVAL_FIELD:WVAL_FIELD + 1] + token[HEADER:], token)
             return (1, 0) + tuple(token) + (0,)
         if isinstance(token, bool) or not isinstance(token, int):
             raise TypeError(f"not an int or slot token: {token!r}")
+        self._check_word((token,), token)
         return (0, token) + (0,) * (width + 1)
+
+    def _check_word(self, values: tuple, token: object) -> None:
+        """Raise WordSizeExceeded if a data value (int token, ``wval``, a register) leaves
+        the word ``[-2^w, 2^w - 1]``: the compiled weights hold w bits, fixed per n."""
+        lo, hi = -(1 << self.word_bits), (1 << self.word_bits) - 1
+        try:
+            if lo <= min(values) and max(values) <= hi:
+                return
+        except (TypeError, ValueError):
+            pass                  # not all ints: the codec's domain check names the field
+        for v in values:
+            if isinstance(v, int) and not isinstance(v, bool) and not lo <= v <= hi:
+                raise WordSizeExceeded(
+                    f"compiled PRAM step: value {v} in token {token!r} needs "
+                    f"{bits_needed(v)} bits; the word bound of this construction is "
+                    f"w = {self.word_bits} bits (w(n) = bit length of the context + 7, "
+                    f"clamped to [{WORD_BITS_MIN}, {WORD_BITS_MAX}]; fixed by n and the "
+                    "declared bounds T(n), S(n), never by the instance)")
 
     def decode(self, fields: Sequence[int]) -> object:
         if fields[-1]:
@@ -159,7 +183,7 @@ class SlotCodec:
                 "0..62 (or a nonzero value out of the word), or divides by 0 or with a "
                 "quotient that is not a canvas position")
         if fields[0] == 1:
-            return tuple(int(v) for v in fields[2:-1])
+            return tuple(map(int, fields[2:-1]))
         return int(fields[1])
 
     def check_canvas(self, canvas: Sequence[object]) -> None:

@@ -36,7 +36,6 @@ from apmdm.constructions.efasp.lang import Program
 from apmdm.constructions.interface import Bound
 from apmdm.constructions.pram.compiled.common import (
     SlotCodec,
-    bits_needed,
     check_supported,
     decode_step,
     default_word_bits,
@@ -103,10 +102,10 @@ class CompiledPramMDM:
         return self.reference.context
 
     def next_step_function(self) -> NextStep:
-        return self.compiled.next_step()
+        return self.compiled.generation_step()
 
     def process(self) -> GenerationProcess:
-        return GenerationProcess(Model.MDM, self.compiled.next_step(), name=CONSTRUCTION)
+        return GenerationProcess(Model.MDM, self.compiled.generation_step(), name=CONSTRUCTION)
 
     def initial_canvas(self, inputs: Sequence[int]) -> Canvas:
         canvas = self.reference.initial_canvas(inputs)
@@ -154,8 +153,3 @@ def compile_mdm_efasp(program: PramProgram, n: int, time_bound: int,
     model = compile_program(mdm_step_program(ref, codec), ref.context)
     return CompiledPramMDM(ref, w, max(bound, 1), model)
 
-
-def word_bits_for(values: Sequence[int], context: int) -> int:
-    """The default word size, widened if ``values`` (e.g. the reference run's) need more."""
-    need = max((bits_needed(v) for v in values), default=1)
-    return max(default_word_bits(context), need)
