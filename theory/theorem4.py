@@ -38,6 +38,10 @@ SLOTS_PER_PROCESSOR = 2
 TM_APMDM_STEPS_A = 2
 TM_APMDM_STEPS_B = 2
 TM_APMDM_CONTEXT_EXTRA = 4
+# Tightness [decision, from the layout]: the canvas is exactly S + 2P (gap 0); a run takes at
+# least one advance step per PRAM step plus the final fixed-point step, T + 1 <= steps, so
+# the gap to 2T + 1 is at most T (:func:`apmdm_steps_slack`).
+APMDM_CONTEXT_SLACK = 0
 
 STATEMENT = ("an S-memory PRAM program running T steps is simulated by an AP-MDM with "
              "context O(S) and O(T) steps")
@@ -68,6 +72,11 @@ def apmdm_steps_bound(time: int) -> int:
 def apmdm_context_bound(memory: int, processors: int) -> int:
     """AP-MDM context allowed: ``S + 2P`` (S = the compiled memory bound)."""
     return _int(BOUNDS.apmdm_context, {S: memory, P: processors})
+
+
+def apmdm_steps_slack(time: int) -> int:
+    """How far below ``2T + 1`` the AP-MDM's steps may be: ``T``."""
+    return time
 
 
 def tm_arm_steps_bound(time: int) -> int:
