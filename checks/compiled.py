@@ -282,11 +282,13 @@ def shape_bound(theorem: str, program: Program, context: int) -> dict[str, int]:
     canvas length ``context``: computed from the PRAM program and the layout, never from the
     compiled transformer under test."""
     ops = [ins.op for ins in program.instructions]
-    divides = any(op in DIVIDE_OPS for op in ops)
+    divisions = sum(op in DIVIDE_OPS for op in ops)
+    divides = divisions > 0
     width = cp.width_bound(len(ops), program.num_registers,
-                           sum(op in BIT_OPS for op in ops), context, divides)
+                           sum(op in BIT_OPS for op in ops), context, divisions)
     loads = any(op is Op.LOAD for op in ops)
-    return {"depth": cp.depth_bound(theorem, divides), "width": width, "mlp_width": width,
+    return {"depth": cp.depth_bound(theorem, divides), "width": width,
+            "mlp_width": cp.mlp_width_bound(width),
             "depth slack": cp.depth_slack(theorem, loads)}
 
 

@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from apmdm.checks.suite import CheckOptions, CheckRow, CheckSuite
+from apmdm.checks.tightness import held_from_below
 from apmdm.constructions.masked_arm.schedule import (
     MaskedARMSimulation,
     build_masked_arm,
@@ -36,7 +37,13 @@ from apmdm.machines.errors import ApmdmError
 from apmdm.machines.process import GenerationProcess, Limits, Model, NextStep, StepOutput
 from apmdm.machines.tokens import MASK, Canvas
 from apmdm.machines.transformer.model import transformer_next_step
-from apmdm.theory.theorem3 import EXTRA_LAYERS, context_bound, steps_bound
+from apmdm.theory.theorem3 import (
+    EXTRA_LAYERS,
+    LAYERS_SLACK,
+    STEPS_SLACK,
+    context_bound,
+    steps_bound,
+)
 
 _PRIME = 1_000_003
 
@@ -110,22 +117,28 @@ class Theorem3Result:
     ao_final: Canvas
     decoded_final: Canvas
     layer_bound: int = EXTRA_LAYERS  # COMPILED_EXTRA_LAYERS for measured compiled models
+    layer_slack: int = LAYERS_SLACK  # COMPILED_LAYERS_SLACK for measured compiled models
+
+    def _plain(self) -> tuple[dict[str, int], dict[str, int]]:
+        measured = {"steps": self.masked_arm_steps, "context": self.masked_arm_length,
+                    "layers": self.extra_layers}
+        bound = {"steps": steps_bound(self.ao_steps), "context": context_bound(self.size),
+                 "layers": self.layer_bound}
+        return measured, bound
+
+    def _held(self) -> tuple[dict[str, int], dict[str, int]]:
+        # steps and layers are also held from below (a loosened constant fails the row)
+        measured, bound = self._plain()
+        return held_from_below(measured, bound, {"steps": STEPS_SLACK,
+                                                 "layers": self.layer_slack})
 
     @property
     def measured(self) -> dict[str, int]:
-        return {
-            "steps": self.masked_arm_steps,
-            "context": self.masked_arm_length,
-            "layers": self.extra_layers,
-        }
+        return self._held()[0]
 
     @property
     def bound(self) -> dict[str, int]:
-        return {
-            "steps": steps_bound(self.ao_steps),
-            "context": context_bound(self.size),
-            "layers": self.layer_bound,
-        }
+        return self._held()[1]
 
     @property
     def ok(self) -> bool:

@@ -24,17 +24,17 @@ A compiler change that adds a layer at some n, or a loosened constant, fails the
 Width [decision]. Every residual dimension is a named feature: per instruction a decoded
 one-hot and its gadget outputs, per register a value and (for registers whose bits an
 instruction needs) w bits, where the word size w <= ⌈log₂ L⌉ + 12 (``bitlen(L) + 7`` clamped
-to at least 12, L the canvas length); division adds one comparison per low-digit value,
+to at least 12, L the canvas length); each division adds one comparison per low-digit value,
 ``K = ⌈2^(w+1) / L⌉ <= max(512, ⌈2^13 / L⌉)``. The declared envelope, for a program of I
 instructions and R registers::
 
     items     = I + R + 1 + 12·B        (B = instructions with a bit-level gadget:
                                           mul, and, or, xor, shr, div, mod)
-    width     <= items · (⌈log₂ L⌉ + 12) + K_max(L)·[divides]
-    mlp_width <= the same expression
+    width     <= items · (⌈log₂ L⌉ + 12) + K_max(L)·D   (D = div / mod instructions)
+    mlp_width <= 2 · the same expression   (one MLP holds a layer's gadgets side by side)
 
-i.e. ``a + b·⌈log₂ L⌉`` with ``a = 12·items + K_max``, ``b = items``: logarithmic in the
-context for a fixed program. A bit-level gadget has at most 12 units per word bit (``and`` at
+i.e. ``a + b·⌈log₂ L⌉`` with ``a = 12·items + K_max·D``, ``b = items``: logarithmic in the
+context for a fixed program. A bit-level gadget has at most 16 units per word bit (``and`` at
 w = 12 adds 143 dimensions, the widest); the per-item coefficient 1 elsewhere is an envelope
 over the gadgets, not a gadget-by-gadget count (see docs/theorem-1.md, "What is not
 shown").
@@ -59,6 +59,14 @@ def depth_bound(theorem: str, divides: bool) -> int:
     return (DEPTH_DIVIDE if divides else DEPTH)[theorem]
 
 
+MLP_FACTOR = 2
+
+
+def mlp_width_bound(width: int) -> int:
+    """The widest MLP allowed, from the residual width bound: ``2·width_bound``."""
+    return MLP_FACTOR * width
+
+
 def depth_slack(theorem: str, loads: bool) -> int:
     """How far below :func:`depth_bound` the measured depth may be (see above)."""
     return 0 if loads else 1
@@ -69,13 +77,12 @@ def low_digits_max(context: int) -> int:
     return max(LOW_DIGITS_MIN, -(-LOW_DIGITS_NUMERATOR // max(1, context)))
 
 
-BIT_GADGET_UNITS = 12
+BIT_GADGET_UNITS = 16
 
 
 def width_bound(instructions: int, registers: int, bit_instructions: int, context: int,
-                divides: bool) -> int:
-    """``items·(⌈log₂ L⌉ + 12) + K_max(L)·[divides]`` with ``items = I + R + 1 + 12·B``:
-    the residual (and MLP) width allowed."""
+                divisions: int) -> int:
+    """``items·(⌈log₂ L⌉ + 12) + K_max(L)·D`` with ``items = I + R + 1 + 16·B``: the
+    residual (and MLP) width allowed."""
     items = instructions + registers + 1 + BIT_GADGET_UNITS * bit_instructions
-    return items * (ceil_log2(context) + WORD_EXTRA) + (low_digits_max(context) if divides
-                                                         else 0)
+    return items * (ceil_log2(context) + WORD_EXTRA) + low_digits_max(context) * divisions
