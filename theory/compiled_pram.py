@@ -28,7 +28,7 @@ to at least 12, L the canvas length); each division adds one comparison per low-
 ``K = ⌈2^(w+1) / L⌉ <= max(512, ⌈2^13 / L⌉)``. The declared envelope, for a program of I
 instructions and R registers::
 
-    items     = I + R + 1 + 12·B        (B = instructions with a bit-level gadget:
+    items     = I + R + 1 + 16·B        (B = instructions with a bit-level gadget:
                                           mul, and, or, xor, shr, div, mod)
     width     <= items · (⌈log₂ L⌉ + 12) + K_max(L)·D   (D = div / mod instructions)
     mlp_width <= 2 · the same expression   (one MLP holds a layer's gadgets side by side)
