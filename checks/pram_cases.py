@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.strategies import SearchStrategy
 
-from apmdm.checks.strategies import PramInstance, pram_instances
+from apmdm.checks.strategies import PramInstance, mixed_pram_instances
 from apmdm.checks.suite import CheckOptions, CheckRow
 from apmdm.checks.tightness import held_from_below
 from apmdm.machines.errors import ApmdmError
@@ -157,15 +157,16 @@ def case_from_instance(inst: PramInstance) -> PramCase:
 
 def random_rows(theorem: str, construction: str, runner: Runner, options: CheckOptions,
                 count: int, instances: SearchStrategy | None = None) -> list[CheckRow]:
-    """Check ``count`` random programs (drawn from ``instances``, default all of
-    :func:`pram_instances`); one aggregated row (plus the shrunk failure, if any)."""
+    """Check ``count`` random programs (drawn from ``instances``, default
+    :func:`mixed_pram_instances`: random programs plus halt-right-after-store programs);
+    one aggregated row (plus the shrunk failure, if any)."""
     rows: list[CheckRow] = []
     failures: list[CheckRow] = []
 
     @hypothesis_seed(options.seed)
     @settings(max_examples=count, deadline=None, database=None, verbosity=Verbosity.quiet,
               suppress_health_check=list(HealthCheck))
-    @given(pram_instances() if instances is None else instances)
+    @given(mixed_pram_instances() if instances is None else instances)
     def prop(inst: PramInstance) -> None:
         row = check_case(theorem, construction, case_from_instance(inst), runner)
         if not row.ok:

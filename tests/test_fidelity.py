@@ -12,13 +12,25 @@ import sympy
 from apmdm.checks import theorem3 as c3
 from apmdm.checks import theorem5 as c5
 from apmdm.checks.compiled import compiled_mdm_runner, shape_bound, with_shape
-from apmdm.checks.pram_cases import Outcome, PramCase, check_case, library_programs
-from apmdm.checks.theorem1 import check_arm, check_mdm
-from apmdm.checks.theorem4 import check_apmdm
+from apmdm.checks.pram_cases import (
+    Outcome,
+    PramCase,
+    check_case,
+    library_programs,
+    random_rows,
+)
+from apmdm.checks.strategies import halt_after_store_instances
+from apmdm.checks.suite import CheckOptions
+from apmdm.checks.theorem1 import check_arm, check_mdm, mdm_runner
+from apmdm.checks.theorem4 import apmdm_runner, check_apmdm
 from apmdm.constructions.dyck.apmdm import DyckGenerator
+from apmdm.constructions.pram.apmdm import PramToAPMDM
 from apmdm.constructions.pram.compiled.mdm import compile_mdm_efasp
 from apmdm.constructions.pram.mdm import compile_mdm
+from apmdm.constructions.pram.slot import WADDR, WVAL
 from apmdm.machines.pram import PRAM
+from apmdm.machines.process import StepOutput
+from apmdm.machines.tokens import MASK
 from apmdm.machines.transformer.spec import Layer
 from apmdm.theory import theorem1 as th1
 from apmdm.theory import theorem3 as th3
@@ -146,3 +158,29 @@ def test_width_bound_is_logarithmic_in_the_context():
     b = cp.width_bound(10, 5, 2, 2 ** 20, 0)
     assert b - a == (10 + 5 + 1 + 16 * 2) * 10
     assert sympy.Integer(cp.depth_bound("1", True)) == 20
+
+
+# --- survivor: a halted processor's stale write must not compete in a commit -----------------
+
+
+class _StaleCommit(PramToAPMDM):
+    """Broken commit: every current slot naming the cell competes, fresh or not."""
+
+    def _commit(self, canvas, masked_cells):
+        slots = self._current_slots(canvas)
+        fills = {a: self._winner([s for s in slots if s[WADDR] == a])[WVAL]
+                 for a in masked_cells}
+        keep = frozenset(i for i in range(self.memory_size, len(canvas)) if canvas[i] is MASK)
+        return StepOutput(fills, keep)
+
+
+def test_stale_write_commit_is_caught_by_the_random_rows():
+    opts = CheckOptions(seed=0)
+    good = random_rows("4", "pram-apmdm", apmdm_runner(), opts, 6, halt_after_store_instances())
+    assert good and all(r.ok for r in good)
+    bad = random_rows("4", "pram-apmdm", apmdm_runner(lambda p, n, S, v: _StaleCommit(p, n, S, v)),
+                      opts, 6, halt_after_store_instances())
+    assert not bad[0].ok and bad[-1].program == "random-minimal-failure"
+    assert not bad[-1].outputs_equal
+    mdm = random_rows("1", "pram-mdm", mdm_runner(), opts, 6, halt_after_store_instances())
+    assert all(r.ok for r in mdm)
