@@ -184,3 +184,24 @@ def test_stale_write_commit_is_caught_by_the_random_rows():
     assert not bad[-1].outputs_equal
     mdm = random_rows("1", "pram-mdm", mdm_runner(), opts, 6, halt_after_store_instances())
     assert all(r.ok for r in mdm)
+
+
+# --- Theorem 4 space: processor state counted in S' = S + P ----------------------------------
+
+
+def test_matmul_bool_context_within_twice_s_prime():
+    from apmdm.constructions.pram.apmdm import compile_apmdm
+    from apmdm.machines.resources import Resources
+    lib = library_programs()["matmul-bool"]
+    for d in (8, 16):
+        inputs = tuple(lib.make_input(d, random.Random(d)))
+        b = lib.bounds.at(d)
+        ref = PRAM(lib.program, lib.variant).run(inputs)
+        S, P = max(b.memory, 1), ref.counters.processors
+        con = compile_apmdm(lib.program, len(inputs), S, lib.variant)
+        res = con.process().run(con.initial_canvas(inputs), con.limits(Resources(b.time, S, P)))
+        assert con.decode(res.final) == ref.output
+        context = res.counters.max_context
+        assert context == th4.apmdm_context_bound(S, P)
+        assert context <= th4.SPACE_FACTOR * th4.space_with_processors(S, P)
+        assert P > S and context > 4 * S          # O(S + P), not O(S): the docs say so
