@@ -210,4 +210,5 @@ def test_construction_bounds_equal_the_checkers_bounds():
         for model, runner in (("mdm", mdm_runner()), ("ap-mdm", apmdm_runner()),
                               ("arm", arm_runner())):
             _outcome, checker_bound = runner(case, ref)
-            assert built[model].bound(resources) == checker_bound, (case.label, model)
+            upper = {k: v for k, v in checker_bound.items() if not k.endswith(" slack")}
+            assert built[model].bound(resources) == upper, (case.label, model)
