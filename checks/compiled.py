@@ -27,6 +27,7 @@ random programs are drawn with values inside the smallest word (:data:`RANDOM_WO
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -42,13 +43,19 @@ from apmdm.checks.strategies import RANDOM_LIMITS, pram_instances
 from apmdm.checks.suite import Category, CheckOptions, CheckRow, CheckSuite, labelled
 from apmdm.constructions.efasp import CompiledProgram, evaluate
 from apmdm.constructions.pram.compiled.apmdm import compile_apmdm_efasp
-from apmdm.constructions.pram.compiled.common import WORD_BITS_MIN, compiles
+from apmdm.constructions.pram.compiled.common import (
+    BIT_OPS,
+    DIVIDE_OPS,
+    WORD_BITS_MIN,
+    compiles,
+)
 from apmdm.constructions.pram.compiled.mdm import compile_mdm_efasp
 from apmdm.machines.errors import ApmdmError, CompiledModelMismatch, ConstructionError
-from apmdm.machines.pram import PRAM, PRAMLimits, PRAMResult, Program, Variant
+from apmdm.machines.pram import PRAM, Op, PRAMLimits, PRAMResult, Program, Variant
 from apmdm.machines.process import GenerationProcess, Limits, Model, NextStep, RunResult, StepOutput
 from apmdm.machines.resources import Resources
 from apmdm.machines.tokens import MASK, Canvas
+from apmdm.theory import compiled_pram as cp
 from apmdm.theory import theorem1 as th1
 from apmdm.theory import theorem4 as th4
 
@@ -167,7 +174,7 @@ def compiled_mdm_runner(compiler: Compiler = compile_mdm_efasp) -> Callable:
         out = Outcome(con.decode(res.final), res.counters.steps, res.counters.max_context)
         bound = {"steps": th1.mdm_steps_bound(ref.counters.time),
                  "context": th1.mdm_context_bound(n, ref.counters.processors, T)}
-        return out, bound
+        return with_shape("1", con, case.program, out, bound)
     return run
 
 
@@ -183,7 +190,7 @@ def compiled_apmdm_runner(compiler: Compiler = compile_apmdm_efasp) -> Callable:
         out = Outcome(con.decode(res.final), res.counters.steps, res.counters.max_context)
         bound = {"steps": th4.apmdm_steps_bound(c.time),
                  "context": th4.apmdm_context_bound(S, c.processors)}
-        return out, bound
+        return with_shape("4", con, case.program, out, bound)
     return run
 
 
@@ -271,3 +278,40 @@ SUITES = (
                "(Theorem 4, transformer level)", lambda o: run_compiled_suite("4", o),
                compiled=True),
 )
+
+
+# --- the transformer's shape, held to the declared bounds (transformer-level rows) -----------
+
+
+def spec_shape(spec: Any) -> dict[str, int]:
+    """Measured depth, residual width and widest MLP of a compiled transformer."""
+    return {"depth": spec.depth, "width": spec.width,
+            "mlp_width": max((ly.mlp.width for ly in spec.layers if ly.mlp), default=0)}
+
+
+def shape_bound(theorem: str, program: Program, context: int) -> dict[str, int]:
+    """The declared shape bounds of :mod:`apmdm.theory.compiled_pram` for ``program`` at
+    canvas length ``context``: computed from the PRAM program and the layout, never from the
+    compiled transformer under test."""
+    ops = [ins.op for ins in program.instructions]
+    divisions = sum(op in DIVIDE_OPS for op in ops)
+    divides = divisions > 0
+    width = cp.width_bound(len(ops), program.num_registers,
+                           sum(op in BIT_OPS for op in ops), context, divisions)
+    loads = any(op is Op.LOAD for op in ops)
+    return {"depth": cp.depth_bound(theorem, divides), "width": width,
+            "mlp_width": cp.mlp_width_bound(width),
+            "depth slack": cp.depth_slack(theorem, loads)}
+
+
+def with_shape(theorem: str, con: Any, program: Program, out: Outcome,
+               bound: dict[str, int]) -> tuple[Outcome, dict[str, int]]:
+    """``(out, bound)`` with the compiled transformer's depth, width and MLP width added as
+    metrics: depth held exactly (``depth slack`` = declared - measured must be 0: neither
+    deeper nor shallower than the counted chain, at every n), widths held to the declared
+    ``a + b·⌈log₂ L⌉``."""
+    shape = spec_shape(con.compiled.spec)
+    declared = shape_bound(theorem, program, con.context)
+    shape["depth slack"] = max(0, declared["depth"] - shape["depth"])
+    extra = tuple(out.extra) + tuple(shape.items())
+    return dataclasses.replace(out, extra=extra), {**bound, **declared}

@@ -14,6 +14,7 @@ hypothesis shrink it to a minimal failing program, reported in the row's ``detai
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import random
 import time
@@ -24,8 +25,9 @@ from hypothesis import HealthCheck, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.strategies import SearchStrategy
 
-from apmdm.checks.strategies import PramInstance, pram_instances
+from apmdm.checks.strategies import PramInstance, mixed_pram_instances
 from apmdm.checks.suite import CheckOptions, CheckRow
+from apmdm.checks.tightness import held_from_below
 from apmdm.machines.errors import ApmdmError
 from apmdm.machines.pram import PRAM, PRAMResult, Program, Variant
 
@@ -62,6 +64,20 @@ class Outcome:
     steps: int
     context: int
     error: str = ""
+    # further measured metrics (e.g. the compiled transformer's depth and width), each held
+    # against the bound of the same name
+    extra: tuple[tuple[str, int], ...] = ()
+
+    def measured(self) -> dict[str, int]:
+        return {"steps": self.steps, "context": self.context, **dict(self.extra)}
+
+
+def with_slack(out: Outcome, bound: dict[str, int],
+               allowed: dict[str, int]) -> tuple[Outcome, dict[str, int]]:
+    """Hold ``out``'s metrics in ``allowed`` from below too (:mod:`apmdm.checks.tightness`)."""
+    measured, full = held_from_below(out.measured(), bound, allowed)
+    extra = tuple((k, v) for k, v in measured.items() if k not in ("steps", "context"))
+    return dataclasses.replace(out, extra=extra), full
 
 
 # A runner compiles a construction for a case, runs it, and returns its Outcome together with
@@ -80,7 +96,8 @@ def check_case(theorem: str, construction: str, case: PramCase, runner: Runner) 
         outcome, bound = Outcome(None, 0, 0, f"{type(exc).__name__}: {exc}"), {"steps": 0,
                                                                                 "context": 0}
     equal = outcome.output == ref.output
-    within = outcome.steps <= bound["steps"] and outcome.context <= bound["context"]
+    measured = outcome.measured()
+    within = all(measured.get(k, 0) <= v for k, v in bound.items()) and set(measured) <= set(bound)
     detail = (f"input length {len(case.inputs)}, P={c.processors} T={c.time} S={c.memory_span}"
               + (f" T_bound={case.time_bound}" if case.time_bound else "")
               + (f" S_bound={case.memory_bound}" if case.memory_bound else ""))
@@ -89,8 +106,8 @@ def check_case(theorem: str, construction: str, case: PramCase, runner: Runner) 
     elif not equal:
         detail += "; output differs from the PRAM interpreter's"
     return CheckRow(theorem, construction, case.label, case.size, equal and within and
-                    not outcome.error, {"steps": outcome.steps, "context": outcome.context},
-                    dict(bound), 1, equal, detail, seconds=time.perf_counter() - start)
+                    not outcome.error, measured, dict(bound), 1, equal, detail,
+                    seconds=time.perf_counter() - start)
 
 
 def case_rows(theorem: str, construction: str, cases: list[PramCase],
@@ -152,15 +169,16 @@ def case_from_instance(inst: PramInstance) -> PramCase:
 
 def random_rows(theorem: str, construction: str, runner: Runner, options: CheckOptions,
                 count: int, instances: SearchStrategy | None = None) -> list[CheckRow]:
-    """Check ``count`` random programs (drawn from ``instances``, default all of
-    :func:`pram_instances`); one aggregated row (plus the shrunk failure, if any)."""
+    """Check ``count`` random programs (drawn from ``instances``, default
+    :func:`mixed_pram_instances`: random programs plus halt-right-after-store programs);
+    one aggregated row (plus the shrunk failure, if any)."""
     rows: list[CheckRow] = []
     failures: list[CheckRow] = []
 
     @hypothesis_seed(options.seed)
     @settings(max_examples=count, deadline=None, database=None, verbosity=Verbosity.quiet,
               suppress_health_check=list(HealthCheck))
-    @given(pram_instances() if instances is None else instances)
+    @given(mixed_pram_instances() if instances is None else instances)
     def prop(inst: PramInstance) -> None:
         row = check_case(theorem, construction, case_from_instance(inst), runner)
         if not row.ok:
@@ -192,9 +210,10 @@ def aggregate(rows: list[CheckRow], failure: CheckRow | None) -> CheckRow:
     every = rows + ([failure] if failure else [])
     first = every[0]
     measured, bound = {}, {}
-    for metric in first.measured:
-        worst = max(every, key=lambda r: r.measured[metric] / max(r.bound[metric], 1))
-        measured[metric], bound[metric] = worst.measured[metric], worst.bound[metric]
+    metrics = list(dict.fromkeys(m for r in every for m in r.measured))
+    for metric in metrics:
+        worst = max(every, key=lambda r: r.measured.get(metric, 0) / max(r.bound.get(metric, 0), 1))
+        measured[metric], bound[metric] = worst.measured.get(metric, 0), worst.bound.get(metric, 0)
     ok = all(r.ok for r in every)
     detail = (f"{len(every)} random programs (1-4 processors, inputs of length 0-6); each "
               "metric shown for the instance with the largest measured/bound ratio")

@@ -189,3 +189,38 @@ def _run_or_reject(program: Program, variant: Variant, inputs: tuple[int, ...]) 
     except (PRAMRuntimeError, SizeLimitExceeded):
         assume(False)
         raise  # pragma: no cover
+
+
+@st.composite
+def halt_after_store_programs(draw, max_processors: int = 4) -> Program:
+    """A program where the highest-id processors store to a cell and halt at once, while the
+    lower-id ones wait (a counted loop) and then store to the same cell: the later write of
+    the lower id must win over the earlier write of a processor that has halted since. A
+    commit that lets a halted processor's stale write compete with fresh ones gets it wrong."""
+    p = draw(st.integers(2, max_processors))
+    early = draw(st.integers(1, p - 1))                 # processors p - early .. p - 1 halt early
+    cell = draw(st.integers(0, 3))
+    delay = draw(st.integers(1, 3))
+    b = ProgramBuilder(f"halt-after-store-p{p}-e{early}", processors=p, output=(0, 4),
+                       registers=8)
+    b.pid(0).const(1, cell).const(2, p - early).lt(3, 0, 2).jz(3, "early")
+    b.const(LOOP, delay).label("wait").addi(LOOP, LOOP, -1).jnz(LOOP, "wait")
+    b.addi(4, 0, 20 + draw(st.integers(0, 5))).store(1, 0, 4).halt()
+    # early writers: the store is the last instruction, so the processor halts in the same
+    # step (its final slot keeps the write record while the others run on)
+    b.label("early").addi(4, 0, 10).store(1, 0, 4)
+    return b.build()
+
+
+@st.composite
+def halt_after_store_instances(draw) -> PramInstance:
+    """:func:`halt_after_store_programs` on an empty input (Priority-CRCW)."""
+    program = draw(halt_after_store_programs())
+    result = _run_or_reject(program, Variant.CRCW_PRIORITY, ())
+    return PramInstance(program, (), Variant.CRCW_PRIORITY, result)
+
+
+def mixed_pram_instances() -> st.SearchStrategy[PramInstance]:
+    """:func:`pram_instances`, with one draw in eight from :func:`halt_after_store_instances`
+    (the random rows of Theorems 1 and 4 use this mix)."""
+    return st.one_of(*(pram_instances(),) * 7, halt_after_store_instances())

@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from apmdm.checks.suite import Category, CheckOptions, CheckRow, CheckSuite, labelled, timed
+from apmdm.checks.tightness import held_from_below
 from apmdm.constructions.masked_arm.schedule import (
     MaskedARMSimulation,
     build_masked_arm,
@@ -36,6 +37,7 @@ from apmdm.machines.errors import ApmdmError
 from apmdm.machines.process import GenerationProcess, Limits, Model, NextStep, StepOutput
 from apmdm.machines.tokens import MASK, Canvas
 from apmdm.machines.transformer.model import transformer_next_step
+from apmdm.theory import theorem3 as th3
 from apmdm.theory.theorem3 import EXTRA_LAYERS, context_bound, steps_bound
 
 _PRIME = 1_000_003
@@ -109,23 +111,32 @@ class Theorem3Result:
     order_equal: bool
     ao_final: Canvas
     decoded_final: Canvas
-    layer_bound: int = EXTRA_LAYERS  # COMPILED_EXTRA_LAYERS for measured compiled models
+    # None: theory.theorem3.EXTRA_LAYERS / LAYERS_SLACK, read at check time (compiled models
+    # pass COMPILED_EXTRA_LAYERS / COMPILED_LAYERS_SLACK)
+    layer_bound: int | None = None
+    layer_slack: int | None = None
+
+    def _plain(self) -> tuple[dict[str, int], dict[str, int]]:
+        measured = {"steps": self.masked_arm_steps, "context": self.masked_arm_length,
+                    "layers": self.extra_layers}
+        layers = th3.EXTRA_LAYERS if self.layer_bound is None else self.layer_bound
+        bound = {"steps": steps_bound(self.ao_steps), "context": context_bound(self.size),
+                 "layers": layers}
+        return measured, bound
+
+    def _held(self) -> tuple[dict[str, int], dict[str, int]]:
+        # steps and layers are also held from below (a loosened constant fails the row)
+        measured, bound = self._plain()
+        slack = th3.LAYERS_SLACK if self.layer_slack is None else self.layer_slack
+        return held_from_below(measured, bound, {"steps": th3.STEPS_SLACK, "layers": slack})
 
     @property
     def measured(self) -> dict[str, int]:
-        return {
-            "steps": self.masked_arm_steps,
-            "context": self.masked_arm_length,
-            "layers": self.extra_layers,
-        }
+        return self._held()[0]
 
     @property
     def bound(self) -> dict[str, int]:
-        return {
-            "steps": steps_bound(self.ao_steps),
-            "context": context_bound(self.size),
-            "layers": self.layer_bound,
-        }
+        return self._held()[1]
 
     @property
     def ok(self) -> bool:

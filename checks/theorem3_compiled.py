@@ -40,7 +40,7 @@ from apmdm.constructions.masked_arm.compiled import (
 )
 from apmdm.machines.errors import ApmdmError
 from apmdm.machines.tokens import MASK, Canvas
-from apmdm.theory.theorem3 import COMPILED_EXTRA_LAYERS
+from apmdm.theory.theorem3 import COMPILED_EXTRA_LAYERS, COMPILED_LAYERS_SLACK
 
 TEMPLATES = ("leftmost", "rightmost", "neighbour", "priority")
 
@@ -114,7 +114,8 @@ def check_program_instance(spec: AOProgramSpec, canvas: Canvas,
     ao_f = compile_program(prog, len(canvas)).next_step()
     res = check_instance(AOInstance(ao_f, canvas, spec.eos), build_compiled(prog, parts))
     extra = compile_masked_arm(prog, len(canvas), spec.eos, parts).extra_layers
-    return replace(res, extra_layers=extra, layer_bound=COMPILED_EXTRA_LAYERS)
+    return replace(res, extra_layers=extra, layer_bound=COMPILED_EXTRA_LAYERS,
+                   layer_slack=COMPILED_LAYERS_SLACK)
 
 
 @dataclass(frozen=True)

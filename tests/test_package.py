@@ -213,7 +213,8 @@ def test_construction_bounds_equal_the_checkers_bounds():
         for model, runner in (("mdm", mdm_runner()), ("ap-mdm", apmdm_runner()),
                               ("arm", arm_runner())):
             _outcome, checker_bound = runner(case, ref)
-            assert built[model].bound(resources) == checker_bound, (case.label, model)
+            upper = {k: v for k, v in checker_bound.items() if not k.endswith(" slack")}
+            assert built[model].bound(resources) == upper, (case.label, model)
 
 
 def test_citation_and_cite_page_carry_the_version():

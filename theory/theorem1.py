@@ -33,6 +33,14 @@ STEPS_A = 1
 STEPS_B = 1
 CONTEXT_C = 1
 SLOT_HEADER = 6
+# Tightness [decision, from the layout]: how far below its bound a measurement may be. The MDM
+# fills one block per PRAM step, plus one step when the time bound is loose: T or T + 1 steps
+# (gap <= 1); its canvas is exactly n + P·T_bound (gap 0). The ARM meets both bounds exactly.
+# The checker holds these too, so a loosened constant (a = 2, c = 2, ...) fails a row.
+MDM_STEPS_SLACK = 1
+MDM_CONTEXT_SLACK = 0
+ARM_STEPS_SLACK = 0
+ARM_CONTEXT_SLACK = 0
 
 STATEMENT = ("PRAM(P, T) ⊆ MDM(O(P·T), O(T)): a PRAM program with P processors and T steps is "
              "simulated by an MDM in O(T) steps with context O(P·T)")

@@ -54,6 +54,15 @@ EXTRA_LAYERS = 3
 # difference of compiled depths.
 COMPILED_EXTRA_LAYERS = 2
 STEP_OVERHEAD = 1
+# Tightness [decision, from the construction]: the Masked-ARM takes T_ao or T_ao + 1 steps
+# (gap <= 1); the function-level layer plan has exactly EXTRA_LAYERS layers (gap 0); the
+# compiled depth difference is at most COMPILED_EXTRA_LAYERS and at least
+# COMPILED_EXTRA_LAYERS - COMPILED_LAYERS_SLACK (an AO program whose heads read no token
+# is not delayed by the rebuild head). The context S + m has no fixed gap to 2·S (it is
+# S minus the AO canvas's decoded tokens) and is held from above only.
+STEPS_SLACK = 1
+LAYERS_SLACK = 0
+COMPILED_LAYERS_SLACK = 1
 
 STATEMENT = (
     "AO-MDM (one token per step, context S) is simulated by a Masked-ARM of length O(S) "

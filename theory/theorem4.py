@@ -7,7 +7,10 @@ Constants our construction achieves (:mod:`constructions.pram.apmdm`; derived, n
 
 * context: S memory cells (S = the memory bound the construction is compiled with, S ≥ n)
   plus a pair of positions per processor: ``context = S + d·P`` with **d = 2**, which is at
-  most ``2·(S + P)``; it does not depend on T;
+  most ``2·(S + P)``; it does not depend on T. [decision] Processor state is counted as
+  memory: the space of a run is ``S' = S + P`` (:func:`space_with_processors`), and the
+  context is at most ``SPACE_FACTOR·S'`` with **SPACE_FACTOR = 2**: O(S) when P = O(S),
+  O(S + P) in general (matmul-bool has P = d³ > S);
 * steps: each PRAM step is one *advance* step plus, if it writes, one *commit* step, and the
   run ends with one fixed-point step: ``steps ≤ a·T + b`` with **a = 2, b = 1**.
 
@@ -38,6 +41,11 @@ SLOTS_PER_PROCESSOR = 2
 TM_APMDM_STEPS_A = 2
 TM_APMDM_STEPS_B = 2
 TM_APMDM_CONTEXT_EXTRA = 4
+# Tightness [decision, from the layout]: the canvas is exactly S + 2P (gap 0); a run takes at
+# least one advance step per PRAM step plus the final fixed-point step, T + 1 <= steps, so
+# the gap to 2T + 1 is at most T (:func:`apmdm_steps_slack`).
+APMDM_CONTEXT_SLACK = 0
+SPACE_FACTOR = 2
 
 STATEMENT = ("an S-memory PRAM program running T steps is simulated by an AP-MDM with "
              "context O(S) and O(T) steps")
@@ -68,6 +76,16 @@ def apmdm_steps_bound(time: int) -> int:
 def apmdm_context_bound(memory: int, processors: int) -> int:
     """AP-MDM context allowed: ``S + 2P`` (S = the compiled memory bound)."""
     return _int(BOUNDS.apmdm_context, {S: memory, P: processors})
+
+
+def space_with_processors(memory: int, processors: int) -> int:
+    """S' = S + P: the memory span plus one word of state per processor [decision]."""
+    return memory + processors
+
+
+def apmdm_steps_slack(time: int) -> int:
+    """How far below ``2T + 1`` the AP-MDM's steps may be: ``T``."""
+    return time
 
 
 def tm_arm_steps_bound(time: int) -> int:

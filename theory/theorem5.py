@@ -42,6 +42,10 @@ STEPS_B = sympy.Integer(1)
 CONTEXT_C = sympy.Integer(1)
 CONTEXT_D = sympy.Integer(2)
 
+# Tightness [decision, from the rounds]: both bounds are met exactly by every reached word of
+# length n (the support check holds them from below with these gaps).
+STEPS_SLACK = 0
+CONTEXT_SLACK = 0
 STEPS_BOUND = STEPS_A * n + STEPS_B          # steps to generate a word of length n
 CONTEXT_BOUND = CONTEXT_C * n + CONTEXT_D    # largest canvas on the way
 ROUND_RULE_FIRST_FAILURE = 2 * depth + 2     # first length a depth-d round rule misses
