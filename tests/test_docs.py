@@ -109,3 +109,15 @@ def test_your_construction_python_example_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     exec(compile(example, "your-construction.md", "exec"), {})   # our own docs
     assert capsys.readouterr().out == printed_on_page
+
+
+@pytest.mark.parametrize("number", range(1, 7))
+def test_theorem_page_python_api_runs(number, capsys):
+    """Every Python block of a theorem page's "Python API" section runs, and whatever a block
+    prints is written in that block (as the comment that says what it prints)."""
+    text = (DOCS / f"theorem-{number}.md").read_text()
+    api = text[text.index("\n## Python API\n"):]
+    for block in re.findall(r"```python\n(.*?)```", api, re.S):
+        exec(compile(block, f"theorem-{number}.md", "exec"), {})   # our own docs
+        for line in capsys.readouterr().out.splitlines():
+            assert line in block
