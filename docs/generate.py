@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true", help="skip the slow transcripts")
     parser.add_argument("pages", nargs="*", type=Path, help="pages (default: all of docs/)")
     args = parser.parse_args(argv)
-    pages = args.pages or sorted(DOCS.rglob("*.md"))
+    pages = [p.resolve() for p in args.pages] or sorted(DOCS.rglob("*.md"))
     if args.check:
         bad = [t for page in pages for t in drifted(page, include_slow=not args.fast)]
         for t in bad:

@@ -75,3 +75,49 @@ def test_every_relative_link_resolves():
             if not (page.parent / target).exists():
                 broken.append(f"{page.name} -> {target}")
     assert broken == []
+
+
+THEOREM_SECTIONS = ["Statement [paper]", "What runs here", "Constants", "Reproduce", "Growth",
+                    "What is not shown", "Python API"]
+
+
+@pytest.mark.parametrize("number", range(1, 7))
+def test_every_theorem_page_follows_the_template(number):
+    """Each theorem page has exactly the template's ``##`` sections, in order (``###`` and
+    deeper are free)."""
+    text = (DOCS / f"theorem-{number}.md").read_text()
+    text = re.sub(r"```.*?```", "", text, flags=re.S)       # a '## ' inside a code block
+    assert re.findall(r"^## (.+?)\s*$", text, re.M) == THEOREM_SECTIONS
+
+
+def test_the_template_check_fails_on_a_missing_section(tmp_path):
+    text = (DOCS / "theorem-6.md").read_text().replace("## What is not shown", "## Limits")
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    assert re.findall(r"^## (.+?)\s*$", text, re.M) != THEOREM_SECTIONS
+
+
+def test_your_construction_python_example_runs(tmp_path, monkeypatch, capsys):
+    """The tutorial's Python block runs on the program the tutorial's first transcript writes,
+    and prints what the page says it prints."""
+    text = (DOCS / "your-construction.md").read_text()
+    source = re.search(r"<!-- transcript: cat > suffix_max\.pram <<'EOF'\n(.*?)EOF -->", text,
+                       re.S).group(1)
+    (tmp_path / "suffix_max.pram").write_text(source)
+    example = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S)
+                   if "apmdm.simulate(" in b)
+    printed_on_page = re.search(r"It prints:\n\n```text\n(.*?)```", text, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(example, "your-construction.md", "exec"), {})   # our own docs
+    assert capsys.readouterr().out == printed_on_page
+
+
+@pytest.mark.parametrize("number", range(1, 7))
+def test_theorem_page_python_api_runs(number, capsys):
+    """Every Python block of a theorem page's "Python API" section runs, and whatever a block
+    prints is written in that block (as the comment that says what it prints)."""
+    text = (DOCS / f"theorem-{number}.md").read_text()
+    api = text[text.index("\n## Python API\n"):]
+    for block in re.findall(r"```python\n(.*?)```", api, re.S):
+        exec(compile(block, f"theorem-{number}.md", "exec"), {})   # our own docs
+        for line in capsys.readouterr().out.splitlines():
+            assert line in block
