@@ -115,9 +115,9 @@ def _seq_sum(n):
                     lib.variant, n, b.time, max(b.memory, 1))
 
 
-def _deeper_with_n(program, n, T, variant, S, w):
+def _deeper_with_n(program, n, T, variant, S):
     """Broken compiler: correct outputs, but n // 8 extra (empty) layers: depth grows with n."""
-    con = compile_mdm_efasp(program, n, T, variant, S, w)
+    con = compile_mdm_efasp(program, n, T, variant, S)
     spec = con.compiled.spec
     extra = tuple(Layer((), None) for _ in range(n // 8))
     deeper = dataclasses.replace(spec, layers=spec.layers + extra)

@@ -72,10 +72,28 @@ def test_other_signals_mid_write_leave_nothing(tmp_path, command, sig):
     assert sorted(f for f in os.listdir(tmp_path) if f != "loop.pram") == []
 
 
+def _wait_for_handler(proc: subprocess.Popen, sig: int, timeout: float = 60.0) -> None:
+    """Wait until ``proc`` catches ``sig`` (Linux: the SigCgt mask of /proc/PID/status), so a
+    loaded machine's slow start-up cannot make the test send the signal too early."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with open(f"/proc/{proc.pid}/status") as fh:
+                caught = next(int(line.split()[1], 16) for line in fh
+                              if line.startswith("SigCgt:"))
+        except (OSError, StopIteration):
+            caught = 0
+        if caught >> (sig - 1) & 1:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {proc.pid} did not install a handler for signal {sig}")
+
+
 def test_sigterm_during_a_trace_run_leaves_nothing(tmp_path):
     proc = _start(["trace", "task-parity", "--n", "2048", "--max-work", "1000000000", "-o",
                    "t.jsonl"], tmp_path)
-    time.sleep(2.0)  # inside the run (it takes several seconds)
+    _wait_for_handler(proc, signal.SIGTERM)   # past start-up: the handler is installed
+    time.sleep(0.5)  # inside the run (it takes several seconds)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 128 + signal.SIGTERM
     assert os.listdir(tmp_path) == []

@@ -447,7 +447,8 @@ def run_vectorised(
         if eng.step > limit.max_steps:
             raise StepLimitExceeded(
                 f"{name}: PRAM did not halt within {limit.max_steps} steps "
-                f"({eng.running} processors still running; raise it with --max-steps)"
+                f"({eng.running} processor{'s' if eng.running != 1 else ''} still running; "
+                "raise it with --max-steps)"
             )
         eng.work += eng.running
         if eng.work > limit.max_work:
