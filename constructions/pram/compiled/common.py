@@ -327,9 +327,9 @@ def divide(p: Program, s: SlotView, is_k: dict[int, Feature], program: PramProgr
     division; see the module docstring for the derivation)."""
     code = program.instructions
     ks = [k for k, ins in enumerate(code) if ins.op in DIVIDE_OPS]
-    a = _sum(p, [p.select(is_k[k], s.regs[code[k].args[1]], 0, name=f"dv.a{k}") for k in ks],
+    a = _sum(p, [p.select(is_k[k], s.regs[code[k].args[1]], 0, name=f"dv.a.k{k}") for k in ks],
              0, "dv.a")
-    b = _sum(p, [p.select(is_k[k], s.regs[code[k].args[2]], 0, name=f"dv.b{k}") for k in ks],
+    b = _sum(p, [p.select(is_k[k], s.regs[code[k].args[2]], 0, name=f"dv.b.k{k}") for k in ks],
              0, "dv.b")
     flip = p.compare(b, "<", 0, name="dv.flip")
     a1 = p.select(flip, -a, a, name="dv.a1")
