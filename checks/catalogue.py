@@ -152,7 +152,7 @@ def constructions() -> dict[str, Construction]:
         Construction("pram-mdm", "1", "PRAM -> MDM unmask schedule, one block of P slots per "
                      "PRAM step: steps <= T+1, context n + P*T", compile_mdm),
         Construction("pram-arm", "1", "contrast: PRAM -> chain-of-thought ARM, one slot per "
-                     "processor-step: steps P*T+1", compile_arm),
+                     "processor-step, then L copied-out cells: steps P*T+L+1", compile_arm),
         Construction("serial-simulation", "2", "MDM(S) run serially (PRAM(1)): counted "
                      "operations <= c*S^3*log S", simulate_mdm),
         Construction("ao-to-masked-arm", "3", "AO-MDM -> Masked-ARM by log and replay: length "
