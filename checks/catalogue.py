@@ -155,8 +155,8 @@ def constructions() -> dict[str, Construction]:
                      "processor-step, then L copied-out cells: steps P*T+L+1", compile_arm),
         Construction("serial-simulation", "2", "MDM(S) run serially (PRAM(1)): counted "
                      "operations <= c*S^3*log S", simulate_mdm),
-        Construction("ao-to-masked-arm", "3", "AO-MDM -> Masked-ARM by log and replay: length "
-                     "<= 2S, constant extra layers", build_masked_arm),
+        Construction("ao-to-masked-arm", "3", "AO-MDM -> Masked-ARM by log, replay and "
+                     "copy-out: length <= 3S, constant extra layers", build_masked_arm),
         Construction("pram-apmdm", "4", "PRAM -> AP-MDM in place (remask, fill): steps <= "
                      "2T+1, context S + 2P", compile_apmdm),
         Construction("tm-arm", "4", "contrast: TM -> ARM, one record per TM step (context "
