@@ -136,6 +136,7 @@ def constructions() -> dict[str, Construction]:
     """The plain constructions, by name (the names the checkers report)."""
     from apmdm.constructions.dyck.apmdm import DyckGenerator
     from apmdm.constructions.dyck.arm_illustration import StoppingARM
+    from apmdm.constructions.dyck.per_position import PerPositionDyck
     from apmdm.constructions.masked_arm.schedule import build_masked_arm
     from apmdm.constructions.pram.apmdm import compile_apmdm
     from apmdm.constructions.pram.arm import compile_arm
@@ -163,8 +164,10 @@ def constructions() -> dict[str, Construction]:
                      "n + T + 2)", compile_tm_arm),
         Construction("tm-apmdm", "4", "TM -> AP-MDM, tape in place (context <= n + space + "
                      "4)", compile_tm_apmdm),
+        Construction("dyck-per-position", "5", "stochastic AP-MDM, every position samples its "
+                     "own y and c: support two-sided Dyck-k", PerPositionDyck),
         Construction("dyck-apmdm", "5", "stochastic pair-insertion AP-MDM whose support is "
-                     "two-sided Dyck-k", DyckGenerator),
+                     "two-sided Dyck-k (joint-draw variant: one draw per step)", DyckGenerator),
         Construction("arm-dyck-illustration", "5", "illustration: ARM stop rules that miss "
                      "Dyck words beyond a length", StoppingARM),
         Construction("preserve-apmdm", "6", "PRESERVE (our reconstruction) solved in place by "

@@ -42,10 +42,13 @@ STATEMENT = (
     "vs TC0 constant-depth transformers)."
 )
 RECONSTRUCTION = (
-    "Generator: rounds of 3 g-steps (insert one mask at a random gap; keep it masked and insert "
-    "a second; fill the pair with a random x, x^-1), then one step writing EOS. Randomness is an "
-    "explicit seeded draw given to f(canvas, draw). ARM side: fixed-depth stop rules, an "
-    "illustration only."
+    "Generator (per-position sampling, the paper's kind of randomness): rounds of 4 g-steps on "
+    "BOS w SEP MASK (every gap sets its insert bit independently; stop if none did, else "
+    "double each new mask; each pair's left mask samples x, the right one writes x^-1). "
+    "Variant (joint draw): rounds of 3 g-steps (insert one mask at a random gap; keep it "
+    "masked and insert a second; fill the pair with a random x, x^-1), then one step writing "
+    "EOS. Randomness is an explicit seeded draw given to f. ARM side: fixed-depth stop rules, "
+    "an illustration only."
 )
 
 STEPS_A = sympy.Rational(3, 2)
