@@ -186,3 +186,21 @@ def test_bad_input_errors():
     rng = random.Random(0)
     out = gen.next_step(gen.initial_canvas(), iter([rng.getrandbits(64)]))
     assert 2 in out.insert and out.insert <= {0, 2}     # the suffix always, gap 0 maybe
+
+
+def test_trace_target_records_a_per_position_run():
+    from apmdm.checks.catalogue import trace_targets
+    from apmdm.machines.trace import dumps_trace, record_trace
+
+    def traced():
+        run = trace_targets()["dyck-per-position"].build("ap-mdm", 8, 4)
+        return record_trace(run.process, run.canvas, run.limits, run.construction,
+                            run.parameters, run.vocabulary, run.schema)
+
+    first, second = traced(), traced()
+    assert dumps_trace(first) == dumps_trace(second)          # same seed, same bytes
+    assert first.stop.value == "eos" and first.construction == "dyck-per-position"
+    with pytest.raises(InvalidArgumentError):
+        trace_targets()["dyck-per-position"].build("ap-mdm", 7, 0)
+    with pytest.raises(InvalidArgumentError):
+        trace_targets()["dyck-per-position"].build("mdm", 8, 0)
