@@ -89,7 +89,7 @@ def same(a, b) -> bool:
     return a == b
 
 
-@settings(max_examples=150, deadline=None, derandomize=True)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(st.lists(canvas_tokens, max_size=10))
 def test_batch_encode_equals_per_token(canvas):
     plain, batch = codecs()
@@ -97,7 +97,7 @@ def test_batch_encode_equals_per_token(canvas):
     assert same(outcome(lambda: batch.encode_canvas(canvas)), want)
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(st.lists(st.lists(canvas_tokens, min_size=6, max_size=6), min_size=1, max_size=5),
        st.randoms())
 def test_incremental_batch_encode_equals_full(canvases, rnd):
@@ -123,7 +123,7 @@ def field_arrays(draw):
     return np.array(rows, dtype=np.int64).reshape(k, WIDTH + 3)
 
 
-@settings(max_examples=150, deadline=None, derandomize=True)
+@settings(max_examples=80, deadline=None, derandomize=True)
 @given(field_arrays())
 def test_batch_decode_equals_per_row(values):
     def per_row():
