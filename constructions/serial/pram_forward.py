@@ -76,6 +76,7 @@ from apmdm.machines.process import StopReason
 from apmdm.machines.tokens import MASK, Canvas
 from apmdm.machines.transformer.model import CompiledTransformer
 from apmdm.machines.transformer.spec import TransformerSpec
+from apmdm.theory.theorem2 import PramNetwork
 
 # header addresses
 (H_STATUS, H_PASSES, H_ERRPOS, H_S, H_F, H_D, H_CANVAS, H_X, H_FEAT, H_EMB, H_LAYERS,
@@ -127,14 +128,19 @@ class _Emitter:
         (``const idx 0`` ... ``addi idx``), 2 + R[n]·(body + 2) without."""
         a = self.a
         top, end = a.fresh("top"), a.fresh("end")
+        tag = "loop_idx" if idx is not None else "loop"
+        self.start(tag + "_setup")
         if idx is not None:
             a.const(idx, 0)
         a.mov(cnt, n).jz(cnt, end)
+        self.stop(tag + "_setup")
         a.label(top)
         body()
+        self.start(tag + "_step")
         if idx is not None:
             a.addi(idx, idx, 1)
         a.addi(cnt, cnt, -1).jnz(cnt, top)
+        self.stop(tag + "_step")
         a.label(end)
 
     def spmv(self, lst: int, inb: int, outb: int, t: Sequence[int]) -> None:
@@ -142,11 +148,13 @@ class _Emitter:
         a = self.a
         cnt, p, s, d, w = t[:5]
         top, end = a.fresh("sp"), a.fresh("spend")
-        a.load(cnt, lst, 0).addi(p, lst, 1).jz(cnt, end)
+        self.piece("spmv_setup", lambda: a.load(cnt, lst, 0).addi(p, lst, 1).jz(cnt, end))
         a.label(top)
+        self.start("spmv_entry")
         a.load(s, p, 0).load(d, p, 1).load(w, p, 2).add(s, s, inb).load(s, s, 0).mul(s, s, w)
         a.add(d, d, outb).load(w, d, 0).add(w, w, s).store(d, 0, w)
         a.addi(p, p, 3).addi(cnt, cnt, -1).jnz(cnt, top)
+        self.stop("spmv_entry")
         a.label(end)
 
     def fill(self, base: int, n: int, value: int, t: Sequence[int]) -> None:
@@ -154,9 +162,10 @@ class _Emitter:
         a = self.a
         cnt, p = t[:2]
         top, end = a.fresh("fill"), a.fresh("fillend")
-        a.mov(p, base).mov(cnt, n).jz(cnt, end)
+        self.piece("fill_setup", lambda: a.mov(p, base).mov(cnt, n).jz(cnt, end))
         a.label(top)
-        a.store(p, 0, value).addi(p, p, 1).addi(cnt, cnt, -1).jnz(cnt, top)
+        self.piece("fill_cell", lambda: a.store(p, 0, value).addi(p, p, 1)
+                   .addi(cnt, cnt, -1).jnz(cnt, top))
         a.label(end)
 
     def copy(self, src: int, dst: int, n: int, t: Sequence[int]) -> None:
@@ -164,10 +173,10 @@ class _Emitter:
         a = self.a
         cnt, p, q, v = t[:4]
         top, end = a.fresh("copy"), a.fresh("copyend")
-        a.mov(p, src).mov(q, dst).mov(cnt, n).jz(cnt, end)
+        self.piece("copy_setup", lambda: a.mov(p, src).mov(q, dst).mov(cnt, n).jz(cnt, end))
         a.label(top)
-        a.load(v, p, 0).store(q, 0, v).addi(p, p, 1).addi(q, q, 1)
-        a.addi(cnt, cnt, -1).jnz(cnt, top)
+        self.piece("copy_cell", lambda: a.load(v, p, 0).store(q, 0, v).addi(p, p, 1)
+                   .addi(q, q, 1).addi(cnt, cnt, -1).jnz(cnt, top))
         a.label(end)
 
 
@@ -205,7 +214,8 @@ def _build() -> SerialProgram:  # noqa: PLR0915 - one program, phase by phase
     e.loop(CI, S, lambda: e.piece("count_mask", lambda: a.load(TMP, CROW, 0)
                                   .add(STAY, STAY, TMP).add(CROW, CROW, W)))
     e.piece("no_mask_test", lambda: a.jnz(STAY, "pass"))
-    a.const(TMP, STOP_NO_MASK).store(ZERO, H_STATUS, TMP).jmp("done")
+    e.piece("no_mask_exit", lambda: a.const(TMP, STOP_NO_MASK).store(ZERO, H_STATUS, TMP)
+            .jmp("done"))
     # -- one pass
     a.label("pass")
     e.piece("pass_head", lambda: a.const(FILLED, 0).const(STAY, 0).mul(TMP, S, D))
@@ -229,7 +239,8 @@ def _build() -> SerialProgram:  # noqa: PLR0915 - one program, phase by phase
     e.piece("final", lambda: a.store(ZERO, H_STATUS, TMP).jmp("done"))
     # error exits: status in TMP, position in I
     a.label("error").store(ZERO, H_STATUS, TMP).store(ZERO, H_ERRPOS, I)
-    a.label("done").halt()
+    a.label("done")
+    e.piece("halt", lambda: a.halt())
     return SerialProgram(a.build(), dict(e.costs))
 
 
@@ -395,7 +406,7 @@ def _layers(e: _Emitter, r: dict) -> None:
     e.piece("layers_head", lambda: a.load(LAY, ZERO, H_LAYERS).load(NL, LAY, 0)
             .addi(CL, LAY, 1))
     e.loop(LAY, NL, layer)
-    a.jmp("layers_done")
+    e.piece("layers_jmp", lambda: a.jmp("layers_done"))
     a.label("not_int").const(TMP, ERR_NOT_INTEGER).jmp("error")
     a.label("layers_done")
 
@@ -463,7 +474,7 @@ def _readout(e: _Emitter, r: dict) -> None:
             .load(LG, ZERO, H_LG).load(KIND, RREC, 0).load(MM, RREC, 1).load(F, ZERO, H_F)
             .mov(CROW, r["CANV"]))
     e.loop(CI, S, position, idx=I)
-    a.jmp("readout_done")
+    e.piece("readout_jmp", lambda: a.jmp("readout_done"))
     a.label("restriction").const(TMP, ERR_RESTRICTION).jmp("error")
     a.label("field_err").const(TMP, ERR_FIELD_DOMAIN).jmp("error")
     a.label("readout_done")
@@ -519,22 +530,6 @@ class _Image:
         return self.put([0] * max(n, 1))
 
 
-@dataclass(frozen=True)
-class NetworkCounts:
-    """What the time formula needs of a network: sizes and nonzero counts (S-independent)."""
-
-    width: int
-    features: int
-    embed_nnz: int
-    heads: tuple[tuple[tuple[int, int, int, int, int], ...], ...]  # per layer (k, v, nq, nk, nv)
-    mlps: tuple[tuple[int, int, int, int] | None, ...]  # per layer (h, nnz W1, nnz W2, nnz b2)
-    vocab: bool
-    readout: int  # m
-    readout_nnz: int
-    control_nnz: int
-    fields: int  # F
-
-
 def check_supported(spec: TransformerSpec) -> None:
     if any(spec.rational) or any(h.mean for layer in spec.layers for h in layer.heads):
         raise InvalidArgumentError(f"serial PRAM: {spec.name or 'the network'} has rational "
@@ -544,7 +539,7 @@ def check_supported(spec: TransformerSpec) -> None:
                                    "heads: not supported (an MDM's encoder is bidirectional)")
 
 
-def network_counts(model: CompiledTransformer) -> NetworkCounts:
+def network_counts(model: CompiledTransformer) -> PramNetwork:
     spec = model.spec
     check_supported(spec)
     nz = np.count_nonzero
@@ -555,7 +550,7 @@ def network_counts(model: CompiledTransformer) -> NetworkCounts:
                  for layer in spec.layers)
     r = spec.token_readout
     ctrl = 0 if spec.control_w is None else nz(spec.control_w)
-    return NetworkCounts(spec.width, len(spec.token_features) + len(spec.position_features),
+    return PramNetwork(spec.width, len(spec.token_features) + len(spec.position_features),
                          nz(spec.w_tok) + nz(spec.w_pos), heads, mlps, r.kind == "vocab",
                          len(r.labels), nz(r.w), ctrl, len(model.codec.field_names))
 
