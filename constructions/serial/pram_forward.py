@@ -105,13 +105,15 @@ class _Emitter:
     def __init__(self) -> None:
         self.a = Asm("thm2-mdm-serial", processors=1, output=(0, 3), registers=64)
         self.costs: dict[str, int] = {}
+        self.starts: dict[str, int] = {}  # first instruction index of each named piece
         self._marks: dict[str, int] = {}
 
     def here(self) -> int:
-        return len(self.a._ops) + 1  # + the leading ``pid`` of Asm
+        return len(self.a._ops)  # the leading ``pid`` of Asm included
 
     def start(self, name: str) -> None:
         self._marks[name] = self.here()
+        self.starts.setdefault(name, self.here())
 
     def stop(self, name: str) -> None:
         n = self.here() - self._marks.pop(name)
@@ -182,8 +184,12 @@ class _Emitter:
 
 @dataclass(frozen=True)
 class SerialProgram:
+    """The program, the length of each named straight-line piece (``costs``, read by
+    :func:`theory.theorem2.pram_time`) and where each piece first starts (``starts``)."""
+
     program: Program
     costs: dict[str, int]
+    starts: dict[str, int]
 
 
 _PROGRAM: SerialProgram | None = None
@@ -241,7 +247,7 @@ def _build() -> SerialProgram:  # noqa: PLR0915 - one program, phase by phase
     a.label("error").store(ZERO, H_STATUS, TMP).store(ZERO, H_ERRPOS, I)
     a.label("done")
     e.piece("halt", lambda: a.halt())
-    return SerialProgram(a.build(), dict(e.costs))
+    return SerialProgram(a.build(), dict(e.costs), dict(e.starts))
 
 
 def _embedding(e: _Emitter, r: dict) -> None:
@@ -632,13 +638,21 @@ class PramRun:
     result: PRAMResult
 
 
+ImageEdit = Callable[[list[int]], None]
+
+
 def run_mdm_on_pram(model: CompiledTransformer, canvas: Sequence[Any],
                     max_passes: int | None = None, max_steps: int = 10**9,
-                    program: Program | None = None) -> PramRun:
-    """Run the MDM of ``model`` from ``canvas`` on the PRAM interpreter (P = 1)."""
+                    program: Program | None = None, edit: ImageEdit | None = None) -> PramRun:
+    """Run the MDM of ``model`` from ``canvas`` on the PRAM interpreter (P = 1), at most
+    ``max_passes`` passes (default S + 1, so a run past the theorem's S passes is seen) and
+    ``max_steps`` PRAM steps. ``program`` and ``edit`` (applied to the memory image) exist
+    to feed the checker deliberately broken compilations (tests)."""
     s = len(canvas)
     limit = s + 1 if max_passes is None else max_passes
     image = memory_image(model, canvas, limit)
+    if edit is not None:
+        edit(image)
     prog = program or mdm_program().program
     limits = PRAMLimits(max_steps=max_steps, max_work=max_steps, **EXACT_LIMITS)
     res = PRAM(prog, limits=limits).run_scalar(image)
