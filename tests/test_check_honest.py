@@ -167,7 +167,7 @@ def test_json_has_provenance_and_validates_against_the_schema(capsys):
     from apmdm._version import __version__
     assert prov["toolkit_version"] == __version__ and prov["seed"] == 5
     assert prov["options"] == {"theorems": ["2"], "quick": True, "compiled": False, "seed": 5}
-    assert [s["name"] for s in doc["suites"]] == ["theorem2-serial-simulation"]
+    assert [s["name"] for s in doc["suites"]] == ["theorem2-pram", "theorem2-serial-simulation"]
     bad = dict(doc, version=1)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, SCHEMA)
