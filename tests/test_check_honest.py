@@ -122,6 +122,7 @@ def test_every_suite_row_has_a_category_and_claim(monkeypatch):
         seen[r.construction] = r.category
         assert r.claim, r
     assert seen == {"serial-simulation": Category.SCHEDULE,
+                    "serial-pram": Category.PROVED_INSTANCE,
                     "contrast-ap-mdm": Category.ILLUSTRATION,
                     "preserve:apmdm": Category.SCHEDULE,
                     "preserve:arm-replay": Category.ILLUSTRATION}
