@@ -214,13 +214,18 @@ class PramNetwork:
     width: int  # d
     features: int  # n_f token + position features
     embed_nnz: int
-    heads: tuple[tuple[tuple[int, int, int, int, int], ...], ...]  # per layer (k, v, nq, nk, nv)
-    mlps: tuple[tuple[int, int, int, int] | None, ...]  # per layer (h, nnz W1, nnz W2, nnz b2)
+    # per layer, per head (k, v, nnz W_q without a rational row, nnz W_k, nnz W_v, mean,
+    # query reads a rational dimension)
+    heads: tuple[tuple[tuple[int, int, int, int, int, int, int], ...], ...]
+    # per layer (h, nnz W1 on integer dims, nnz W2 of integer units, nnz b2, units reading a
+    # rational dimension, per rational dimension (nnz of its units' W2 rows, columns))
+    mlps: tuple[tuple[int, int, int, int, int, tuple[tuple[int, int], ...]] | None, ...]
     vocab: bool
     readout: int  # m
     readout_nnz: int
     control_nnz: int
     fields: int  # F
+    rational: bool = False  # some residual dimension is rational (denominators kept)
 
 
 def _pass_parts(c: dict[str, int], net: PramNetwork, s: sympy.Expr
@@ -249,21 +254,29 @@ def _pass_parts(c: dict[str, int], net: PramNetwork, s: sympy.Expr
     for heads, mlp in zip(net.heads, net.mlps, strict=True):
         body = c["layer_setup"] + 2 * c["loop_setup"] + c["out_head"] + c["mlp_test"] \
             + c["layer_next"] + c["loop_step"]
-        for k, v, nq, nk, nv in heads:
-            proj = c["proj_row"] + spmv(nq) + c["proj_k"] + spmv(nk) + c["proj_v"] + spmv(nv)
+        for k, v, nq, nk, nv, mean, qr in heads:
+            proj = (c["proj_row"] + spmv(nq) + c["proj_k"] + spmv(nk) + c["proj_v"] + spmv(nv)
+                    + c["qr_test"] + qr * (c["qr_setup"] + loop(k, c["qr_term"])))
             score = c["score_head"] + loop(k, c["score_term"]) + c["score_store"]
+            finish = (loop_idx(v, c["mean_term"]) if mean else
+                      loop_idx(v, c["finish_term"]) + c["pick_jmp"])
             query = (c["query_head"] + loop_idx(s, score) + c["max_head"]
                      + loop(s, c["max_term"]) + c["sum_head"] + fill(v)
-                     + loop_idx(s, c["member_test"]) + c["events"]
-                     + loop_idx(v, c["finish_term"]))
+                     + loop_idx(s, c["member_test"]) + c["events"] + c["finish_kind"]
+                     + finish + c["count_store"])
             body += (c["head_setup"] + fill(s * (2 * k + v)) + loop_idx(s, proj)
                      + loop_idx(s, query) + c["head_next"] + c["loop_step"])
-            body += (c["out_setup"] + loop_idx(s, c["out_row"] + loop(v, c["out_term"]))
-                     + c["out_next"] + c["loop_step"])
+            out = (loop_idx(s, c["mean_row"] + loop(v, c["mean_out_term"])) if mean else
+                   loop_idx(s, c["out_row"] + loop(v, c["out_term"])) + c["out_pick_jmp"])
+            body += c["out_setup"] + out + c["out_next"] + c["loop_step"]
         if mlp is not None:
-            h, n1, n2, nb = mlp
-            row = (c["mlp_row"] + copy(h) + c["mlp_w1"] + spmv(n1) + c["relu_head"]
-                   + loop(h, c["relu"]) + c["mlp_w2"] + spmv(n2) + c["mlp_b2"] + spmv(nb))
+            h, n1, n2, nb, nr, groups = mlp
+            grp = sum(c["grp_head"] + spmv(nnz) + c["grp_cols"] + loop(cols, c["grp_col"])
+                      + c["grp_next"] + c["loop_step"] for nnz, cols in groups)
+            row = (c["mlp_row"] + copy(h) + c["mlp_w1"] + spmv(n1) + c["rat_head"]
+                   + loop(nr, c["rat_term"]) + c["relu_head"] + loop(h, c["relu"])
+                   + c["mlp_w2"] + spmv(n2) + c["mlp_b2"] + spmv(nb) + c["grp_setup"]
+                   + c["loop_setup"] + grp)
             body += c["mlp_setup"] + loop_idx(s, row)
         layers += body
     readout = c["ro_head"] + loop_idx(s, c["ro_row"] + copy(3) + c["ro_ctrl"]
@@ -276,7 +289,9 @@ def _pass_parts(c: dict[str, int], net: PramNetwork, s: sympy.Expr
         token = c["fields_head"] + loop_idx(net.fields, c["field_term"])
     fill_path = (c["ro_mask"] + c["ro_fill"] + copy(net.readout) + c["ro_token"]
                  + spmv(net.readout_nnz) + c["ro_kind"] + token + c["ro_write"])
-    one_pass = (c["pass_head"] + fill(s * d) + embed + layers + readout + c["pass_tail"])
+    den = c["den_one"] + fill(s * d) if net.rational else 0
+    one_pass = (c["pass_head"] + fill(s * d) + c["den_test"] + den + embed + layers + readout
+                + c["pass_tail"])
     member = c["member_head"] + c["loop_idx_setup"]
     member_v = c["member_term"] + c["loop_idx_step"]
     return (sympy.expand(one_pass), member, member_v, c["ro_decoded"],

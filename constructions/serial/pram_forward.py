@@ -81,8 +81,8 @@ from apmdm.theory.theorem2 import PramNetwork
 # header addresses
 (H_STATUS, H_PASSES, H_ERRPOS, H_S, H_F, H_D, H_CANVAS, H_X, H_FEAT, H_EMB, H_LAYERS,
  H_READOUT, H_FB, H_QKV, H_SC, H_SUM, H_HO, H_HID, H_LG, H_CT, H_ONE, H_MAXPASS,
- H_EV_MEMBERS, H_EV_MEMBER_V, H_EV_FILL, H_EV_STAY) = range(26)
-HEADER = 26
+ H_EV_MEMBERS, H_EV_MEMBER_V, H_EV_FILL, H_EV_STAY, H_RATIONAL, H_DEN, H_GB) = range(29)
+HEADER = 29
 
 STOP_NO_MASK, STOP_FIXED_POINT, STOP_STEP_LIMIT = 1, 2, 3
 ERR_RESTRICTION, ERR_NOT_INTEGER, ERR_FIELD_DOMAIN = -1, -2, -3
@@ -208,13 +208,14 @@ def _build() -> SerialProgram:  # noqa: PLR0915 - one program, phase by phase
     a = e.a
     (ZERO, S, D, W, CANV, X, PASSES, FILLED, STAY, I, CI, XI, CROW,
      LAY, NL, CL, LREC, NH, CH, HREC, HK, HV, QB, KB, VB, J, CJ, QI, KJ, VJ, C, CC,
-     BEST, CNT, HO, VL, OFF, TMP, TMP2, M, B1, B2, B3, CNH, IDX, REM) = a.alloc(46)
+     BEST, CNT, HO, VL, OFF, TMP, TMP2, M, B1, B2, B3, CNH, IDX, REM,
+     DENB, R1, R2, R3, R4, R5, R6) = a.alloc(53)
     T = a.alloc(8)  # temporaries of the macros
     # -- set-up
     e.start("setup")
     a.const(ZERO, 0).load(S, ZERO, H_S).load(W, ZERO, H_F).addi(W, W, 1)
     a.load(D, ZERO, H_D).load(CANV, ZERO, H_CANVAS).load(X, ZERO, H_X).const(PASSES, 0)
-    a.const(STAY, 0).mov(CROW, CANV)
+    a.const(STAY, 0).mov(CROW, CANV).load(DENB, ZERO, H_DEN)
     e.stop("setup")
     # masks of the initial canvas
     e.loop(CI, S, lambda: e.piece("count_mask", lambda: a.load(TMP, CROW, 0)
@@ -226,6 +227,11 @@ def _build() -> SerialProgram:  # noqa: PLR0915 - one program, phase by phase
     a.label("pass")
     e.piece("pass_head", lambda: a.const(FILLED, 0).const(STAY, 0).mul(TMP, S, D))
     e.fill(X, TMP, ZERO, T)
+    no_den = a.fresh("no_den")
+    e.piece("den_test", lambda: a.load(TMP2, ZERO, H_RATIONAL).jz(TMP2, no_den))
+    e.piece("den_one", lambda: a.const(R1, 1))
+    e.fill(DENB, TMP, R1, T)  # every denominator 1; a mean head overwrites its dimensions
+    a.label(no_den)
     _embedding(e, locals())
     _layers(e, locals())
     _readout(e, locals())
@@ -306,7 +312,9 @@ def _layers(e: _Emitter, r: dict) -> None:
         "HK", "HV", "QB", "KB", "VB", "J", "CJ", "QI", "KJ", "VJ", "C", "CC"))
     BEST, CNT, HO, VL, OFF, TMP, TMP2, M, B1, B2, B3 = (g(k) for k in (
         "BEST", "CNT", "HO", "VL", "OFF", "TMP", "TMP2", "M", "B1", "B2", "B3"))
-    X = g("X")
+    X, DENB, R1, R2, R3, R4, R5, R6 = (g(k) for k in ("X", "DENB", "R1", "R2", "R3", "R4",
+                                                     "R5", "R6"))
+    IDX, REM = g("IDX"), g("REM")
 
     def project() -> None:  # position I: three sparse lists into Q, K, V rows
         e.piece("proj_row", lambda: a.mul(XI, I, D).add(XI, XI, X)
@@ -317,6 +325,18 @@ def _layers(e: _Emitter, r: dict) -> None:
         e.spmv(B1, XI, KJ, T)
         e.piece("proj_v", lambda: a.load(B1, HREC, 4))
         e.spmv(B1, XI, VJ, T)
+        # a query reading a rational dimension r = num_r / den_r: q = den_r·q_int + num_r·w_r
+        # (the integer query of machines.transformer.forward: same arg-max set)
+        no_qr = a.fresh("no_qr")
+        e.piece("qr_test", lambda: a.load(R1, HREC, 8).lt(R2, R1, ZERO).jnz(R2, no_qr))
+        e.piece("qr_setup", lambda: a.add(R2, XI, R1).load(R2, R2, 0).mul(R3, I, D)
+                .add(R3, R3, DENB).add(R3, R3, R1).load(R3, R3, 0).load(R1, HREC, 9)
+                .mov(M, QI))
+        e.loop(CC, HK, lambda: e.piece("qr_term", lambda: a.load(TMP, M, 0)
+                                       .mul(TMP, TMP, R3).load(TMP2, R1, 0).mul(TMP2, TMP2, R2)
+                                       .add(TMP, TMP, TMP2).store(M, 0, TMP).addi(M, M, 1)
+                                       .addi(R1, R1, 1)))
+        a.label(no_qr)
 
     def score() -> None:  # SC[J] = q_I . k_J
         def term() -> None:
@@ -357,7 +377,16 @@ def _layers(e: _Emitter, r: dict) -> None:
                 .load(TMP, ZERO, H_EV_MEMBER_V).add(TMP, TMP, TMP2)
                 .store(ZERO, H_EV_MEMBER_V, TMP)
                 .mul(QI, I, VL).add(QI, QI, OFF).add(QI, QI, HO))
+        mean, done = a.fresh("mean_fin"), a.fresh("fin_done")
+        e.piece("finish_kind", lambda: a.load(R1, HREC, 7).jnz(R1, mean))
         e.loop(CC, HV, finish_term, idx=C)
+        e.piece("pick_jmp", lambda: a.jmp(done))
+        a.label(mean)  # a mean head keeps the sum S and the count c (num / den)
+        e.loop(CC, HV, lambda: e.piece("mean_term", lambda: a.add(TMP, B3, C)
+                                       .load(TMP, TMP, 0).add(M, QI, C).store(M, 0, TMP)),
+               idx=C)
+        a.label(done)
+        e.piece("count_store", lambda: a.add(M, QI, HV).store(M, 0, CNT))
 
     def head() -> None:
         e.piece("head_setup", lambda: a.load(HREC, CH, 0).load(HK, HREC, 0).load(HV, HREC, 1)
@@ -378,9 +407,23 @@ def _layers(e: _Emitter, r: dict) -> None:
             e.piece("out_row", lambda: a.mul(XI, I, D).add(XI, XI, X).mul(QI, I, VL)
                     .add(QI, QI, OFF).add(QI, QI, HO).load(KJ, HREC, 5))
             e.loop(CC, HV, term)
+        def pos_mean() -> None:  # X[dim] = S, DEN[dim] = c
+            def term() -> None:
+                e.piece("mean_out_term", lambda: a.load(TMP, QI, 0).load(TMP2, KJ, 0)
+                        .add(M, TMP2, XI).store(M, 0, TMP).add(M, TMP2, R2).store(M, 0, R3)
+                        .addi(QI, QI, 1).addi(KJ, KJ, 1))
+            e.piece("mean_row", lambda: a.mul(XI, I, D).add(XI, XI, X).mul(R2, I, D)
+                    .add(R2, R2, DENB).mul(QI, I, VL).add(QI, QI, OFF).add(QI, QI, HO)
+                    .add(R3, QI, HV).load(R3, R3, 0).load(KJ, HREC, 5))
+            e.loop(CC, HV, term)
+        mean, done = a.fresh("out_mean"), a.fresh("out_done")
         e.piece("out_setup", lambda: a.load(HREC, CH, 0).load(HV, HREC, 1)
-                .load(OFF, HREC, 6))
+                .load(OFF, HREC, 6).load(R1, HREC, 7).jnz(R1, mean))
         e.loop(CI, S, pos, idx=I)
+        e.piece("out_pick_jmp", lambda: a.jmp(done))
+        a.label(mean)
+        e.loop(CI, S, pos_mean, idx=I)
+        a.label(done)
         e.piece("out_next", lambda: a.addi(CH, CH, 1))
 
     def mlp_row() -> None:
@@ -388,6 +431,15 @@ def _layers(e: _Emitter, r: dict) -> None:
         e.copy(B1, B3, HK, T)
         e.piece("mlp_w1", lambda: a.load(B1, TMP2, 1))
         e.spmv(B1, XI, B3, T)
+        # units reading a rational dimension r: pre = den_r·(x_int W1 + b1) + num_r·w1[r, u]
+        e.piece("rat_head", lambda: a.mul(R6, I, D).add(R6, R6, DENB).load(R1, TMP2, 5)
+                .load(R2, R1, 0).addi(R1, R1, 1))
+        e.loop(CC, R2, lambda: e.piece("rat_term", lambda: a.load(TMP, R1, 0)
+                                       .load(M, R1, 1).load(R3, R1, 2).add(TMP, TMP, B3)
+                                       .add(R4, M, XI).load(R4, R4, 0).mul(R4, R4, R3)
+                                       .add(R5, M, R6).load(R5, R5, 0).load(R3, TMP, 0)
+                                       .mul(R3, R3, R5).add(R3, R3, R4).store(TMP, 0, R3)
+                                       .addi(R1, R1, 3)))
         e.piece("relu_head", lambda: a.mov(M, B3))
         e.loop(CC, HK, lambda: e.piece("relu", lambda: a.load(TMP, M, 0).max(TMP, TMP, ZERO)
                                        .store(M, 0, TMP).addi(M, M, 1)))
@@ -395,6 +447,25 @@ def _layers(e: _Emitter, r: dict) -> None:
         e.spmv(B1, B3, XI, T)
         e.piece("mlp_b2", lambda: a.load(B1, TMP2, 4).const(B2, H_ONE))
         e.spmv(B1, B2, XI, T)
+        # per rational dimension r read by some units: their W2 rows into GB, each touched
+        # column divided exactly by den_r (else ERR_NOT_INTEGER) and added to X; GB reset
+
+        def column() -> None:
+            e.piece("grp_col", lambda: a.load(TMP, R4, 0).add(B2, TMP, R5).load(REM, B2, 0)
+                    .store(B2, 0, ZERO).div(IDX, REM, R3).mul(BEST, IDX, R3)
+                    .ne(BEST, BEST, REM).jnz(BEST, "not_int").add(TMP, TMP, XI)
+                    .load(REM, TMP, 0).add(REM, REM, IDX).store(TMP, 0, REM).addi(R4, R4, 1))
+
+        def group() -> None:
+            e.piece("grp_head", lambda: a.load(R3, R1, 0).add(R3, R3, R6).load(R3, R3, 0)
+                    .load(B1, R1, 1).load(R4, R1, 2))
+            e.spmv(B1, B3, R5, T)
+            e.piece("grp_cols", lambda: a.load(M, R4, 0).addi(R4, R4, 1))
+            e.loop(CC, M, column)
+            e.piece("grp_next", lambda: a.addi(R1, R1, 3))
+        e.piece("grp_setup", lambda: a.load(R1, TMP2, 6).load(R2, R1, 0).addi(R1, R1, 1)
+                .load(R5, ZERO, H_GB))
+        e.loop(CJ, R2, group)
 
     def layer() -> None:
         e.piece("layer_setup", lambda: a.load(LREC, CL, 0).load(NH, LREC, 0)
@@ -537,28 +608,92 @@ class _Image:
 
 
 def check_supported(spec: TransformerSpec) -> None:
-    if any(spec.rational) or any(h.mean for layer in spec.layers for h in layer.heads):
-        raise InvalidArgumentError(f"serial PRAM: {spec.name or 'the network'} has rational "
-                                   "dimensions (mean heads): not supported")
     if spec.causal or any(h.causal for layer in spec.layers for h in layer.heads):
         raise InvalidArgumentError(f"serial PRAM: {spec.name or 'the network'} has causal "
                                    "heads: not supported (an MDM's encoder is bidirectional)")
 
 
+@dataclass(frozen=True, eq=False)
+class _HeadParts:
+    """A head as the program reads it: the query without its rational row (``qr``, -1 if
+    none) and that row, dense."""
+
+    q_int: np.ndarray
+    qr: int
+    q_row: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class _MLPParts:
+    """An MLP as the program reads it: W1 on integer dimensions, the units reading a
+    rational dimension ``(u, r, w1[r, u])``, W2 of the integer units, and per rational
+    dimension r its units' W2 rows and the columns they touch."""
+
+    w1_int: np.ndarray
+    rational_units: tuple[tuple[int, int, int], ...]
+    w2_int: np.ndarray
+    groups: tuple[tuple[int, np.ndarray, tuple[int, ...]], ...]
+
+
+def _head_parts(spec: TransformerSpec, h) -> _HeadParts:
+    rat = np.flatnonzero(np.asarray(spec.rational, dtype=bool) & np.any(h.w_q != 0, axis=1))
+    if rat.size == 0:
+        return _HeadParts(h.w_q, -1, np.zeros(h.w_q.shape[1]))
+    r = int(rat[0])
+    q_int = h.w_q.copy()
+    q_int[r] = 0.0
+    return _HeadParts(q_int, r, h.w_q[r].copy())
+
+
+def _mlp_parts(spec: TransformerSpec, m) -> _MLPParts:
+    rational = np.asarray(spec.rational, dtype=bool)
+    src = np.full(m.width, -1)
+    for u in range(m.width):
+        rows = np.flatnonzero(rational & (m.w1[:, u] != 0))
+        if rows.size:
+            src[u] = int(rows[0])
+    w1_int = m.w1.copy()
+    w1_int[rational, :] = 0.0
+    units = tuple((int(u), int(src[u]), int(m.w1[src[u], u])) for u in np.flatnonzero(src >= 0))
+    w2_int = m.w2.copy()
+    w2_int[src >= 0, :] = 0.0
+    groups = []
+    for r in sorted(set(src[src >= 0].tolist())):
+        w2 = np.zeros_like(m.w2)
+        w2[src == r, :] = m.w2[src == r, :]
+        cols = tuple(int(t) for t in np.flatnonzero(np.any(w2 != 0, axis=0)))
+        groups.append((int(r), w2, cols))
+    return _MLPParts(w1_int, units, w2_int, tuple(groups))
+
+
 def network_counts(model: CompiledTransformer) -> PramNetwork:
+    """The sizes and nonzero counts of ``model`` as the program reads them."""
     spec = model.spec
     check_supported(spec)
     nz = np.count_nonzero
-    heads = tuple(tuple((h.w_q.shape[1], h.w_v.shape[1], nz(h.w_q), nz(h.w_k), nz(h.w_v))
-                        for h in layer.heads) for layer in spec.layers)
-    mlps = tuple(None if layer.mlp is None else
-                 (layer.mlp.width, nz(layer.mlp.w1), nz(layer.mlp.w2), nz(layer.mlp.b2))
-                 for layer in spec.layers)
+    heads = []
+    for layer in spec.layers:
+        row = []
+        for h in layer.heads:
+            hp = _head_parts(spec, h)
+            row.append((h.w_q.shape[1], h.w_v.shape[1], nz(hp.q_int), nz(h.w_k), nz(h.w_v),
+                        int(h.mean), int(hp.qr >= 0)))
+        heads.append(tuple(row))
+    mlps = []
+    for layer in spec.layers:
+        if layer.mlp is None:
+            mlps.append(None)
+            continue
+        mp = _mlp_parts(spec, layer.mlp)
+        mlps.append((layer.mlp.width, nz(mp.w1_int), nz(mp.w2_int), nz(layer.mlp.b2),
+                     len(mp.rational_units),
+                     tuple((int(nz(w2)), len(cols)) for _, w2, cols in mp.groups)))
     r = spec.token_readout
     ctrl = 0 if spec.control_w is None else nz(spec.control_w)
     return PramNetwork(spec.width, len(spec.token_features) + len(spec.position_features),
-                         nz(spec.w_tok) + nz(spec.w_pos), heads, mlps, r.kind == "vocab",
-                         len(r.labels), nz(r.w), ctrl, len(model.codec.field_names))
+                       nz(spec.w_tok) + nz(spec.w_pos), tuple(heads), tuple(mlps),
+                       r.kind == "vocab", len(r.labels), nz(r.w), ctrl,
+                       len(model.codec.field_names), bool(any(spec.rational)))
 
 
 def memory_image(model: CompiledTransformer, canvas: Sequence[Any], max_passes: int
@@ -573,36 +708,46 @@ def memory_image(model: CompiledTransformer, canvas: Sequence[Any], max_passes: 
     img = _Image()
     h = img.cells
     h[H_S], h[H_F], h[H_D], h[H_MAXPASS] = s, nf, d, max_passes
+    h[H_RATIONAL] = int(any(spec.rational))
     h[H_CANVAS] = img.put(codec.encode_canvas(canvas).ravel().tolist())
     h[H_X] = img.reserve(s * d)
+    h[H_DEN] = img.reserve(s * d)
+    h[H_GB] = img.reserve(d)
     names = spec.field_names or spec.notes.get("field_names", ())
     feats = [_feature_tuple(f, names) for f in spec.token_features]
     feats += [_feature_tuple(f, ()) for f in spec.position_features]
     h[H_FEAT] = img.put([len(feats)] + [v for f in feats for v in f])
     h[H_FB] = img.reserve(len(feats))
     h[H_EMB] = img.put(_sparse(np.vstack([spec.w_tok, spec.w_pos])))
-    layers, qkv, v_max, hid = [], 1, 1, 1
+    layers, qkv, v_max, hid, ho = [], 1, 1, 1, 1
     for layer in spec.layers:
         recs, off = [], 0
         for hd in layer.heads:
             k, v = hd.w_q.shape[1], hd.w_v.shape[1]
+            hp = _head_parts(spec, hd)
             dims = img.put(list(hd.out_dims))
-            recs.append(img.put([k, v, img.put(_sparse(hd.w_q)), img.put(_sparse(hd.w_k)),
-                                 img.put(_sparse(hd.w_v)), dims, off]))
-            off += v
+            recs.append(img.put([k, v, img.put(_sparse(hp.q_int)), img.put(_sparse(hd.w_k)),
+                                 img.put(_sparse(hd.w_v)), dims, off, int(hd.mean), hp.qr,
+                                 img.put(hp.q_row.tolist() or [0])]))
+            off += v + 1  # v values and the count
             qkv, v_max = max(qkv, s * (2 * k + v)), max(v_max, v)
         mlp = 0
         if layer.mlp is not None:
             m = layer.mlp
+            mp = _mlp_parts(spec, m)
             hid = max(hid, m.width)
-            mlp = img.put([m.width, img.put(_sparse(m.w1)), img.put(m.b1.tolist()),
-                           img.put(_sparse(m.w2)),
-                           img.put(_sparse(m.b2[None, :]))])
+            groups = [len(mp.groups)]
+            for r, w2, cols in mp.groups:
+                groups += [r, img.put(_sparse(w2)), img.put([len(cols), *cols])]
+            mlp = img.put([m.width, img.put(_sparse(mp.w1_int)), img.put(m.b1.tolist()),
+                           img.put(_sparse(mp.w2_int)), img.put(_sparse(m.b2[None, :])),
+                           img.put([len(mp.rational_units)]
+                                   + [x for unit in mp.rational_units for x in unit]),
+                           img.put(groups)])
         layers.append(img.put([len(recs), mlp, off, *recs]))
-        h_o = s * off
-        h[H_HO] = max(h[H_HO], h_o)  # size for now; the buffer is reserved below
+        ho = max(ho, s * off)
     h[H_LAYERS] = img.put([len(layers), *layers])
-    h[H_HO] = img.reserve(h[H_HO])
+    h[H_HO] = img.reserve(ho)
     h[H_QKV], h[H_SC], h[H_SUM], h[H_HID] = (img.reserve(qkv), img.reserve(s),
                                             img.reserve(v_max), img.reserve(hid))
     r = spec.token_readout
