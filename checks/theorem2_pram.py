@@ -39,7 +39,7 @@ from apmdm.constructions.serial.simulation import simulate_mdm
 from apmdm.machines.errors import ApmdmError
 from apmdm.machines.pram.isa import Program
 from apmdm.machines.process import GenerationProcess, Limits, Model
-from apmdm.machines.tokens import Canvas
+from apmdm.machines.tokens import MASK, Canvas
 from apmdm.machines.transformer.model import CompiledTransformer, transformer_next_step
 from apmdm.theory.theorem2 import log_factor, pram_constant, pram_time, steps_bound
 
@@ -144,6 +144,17 @@ def theorem1_instance(program: str, n: int, seed_value: int = 0) -> Theorem1Inst
     return Theorem1Instance(con.compiled.transformer, canvas, f"thm1-mdm:{program}")
 
 
+def rational_instance(seed_value: int = 0) -> tuple[CompiledTransformer, Canvas]:
+    """The E-FASP example ``count`` (a mean head and an MLP over its rational dimension) as
+    an MDM on a length-8 canvas with 3 masks (no controls: every mask fills in one pass)."""
+    from apmdm.constructions.efasp.programs import build_example, random_canvas
+    rng = random.Random(seed_value)
+    canvas = list(random_canvas("count", 8, 8, rng))
+    for i in rng.sample(range(8), 3):
+        canvas[i] = MASK
+    return build_example("count", 8), tuple(canvas)
+
+
 @dataclass(frozen=True)
 class PramSweep:
     instances: int
@@ -211,9 +222,9 @@ def sweep_row(res: PramSweep) -> CheckRow:
 
 def run_suite(options: CheckOptions) -> list[CheckRow]:
     """Default: the worst-case locator MDM at S = 8, 16, the compiled Theorem-1 MDM of
-    ``sum`` at n = 1 (S = 7) and 12 hypothesis-drawn locator MDMs (S ≤ 8); ``--quick``: S = 8
-    only. Larger sizes: ``tests/test_theorem2_pram.py`` (slow) and
-    ``benchmarks/theorem2_pram.py``."""
+    ``sum`` at n = 1 (S = 7), 12 hypothesis-drawn locator MDMs (S ≤ 8) and the rational
+    network of :func:`rational_instance`; ``--quick``: S = 8 only. Larger sizes:
+    ``tests/test_theorem2_pram.py`` (slow) and ``benchmarks/theorem2_pram.py``."""
     model = left_to_right_mdm()
     sizes = (8,) if options.quick else (8, 16)
     rows = [timed(lambda s=s: pram_row("left-to-right-mdm",
@@ -224,6 +235,8 @@ def run_suite(options: CheckOptions) -> list[CheckRow]:
         rows.append(timed(lambda: pram_row(inst.label, check_pram_run(inst.model,
                                                                       inst.canvas))))
         rows.append(timed(lambda: sweep_row(pram_sweep(12, 8, options.seed))))
+        model, canvas = rational_instance(options.seed)
+        rows.append(timed(lambda: pram_row("efasp-count", check_pram_run(model, canvas))))
     return rows
 
 
