@@ -19,8 +19,12 @@ Memory image (all integers; header cells at fixed addresses ``H_*``):
   ``W_q, W_k, W_v`` (sources: the residual row), each MLP's ``W1`` and ``W2``, ``b2`` (as
   triples with source the constant-1 cell), the token and control readouts are sparse lists;
 * layers: count, then per layer a record ``[heads, mlp, V_L, head_1 .. head_H]``; head
-  record ``[k, v, q-list, k-list, v-list, out-dims, offset]``; MLP record
-  ``[h, W1-list, b1 (h dense), W2-list, b2-list]``;
+  record ``[k, v, q-list, k-list, v-list, out-dims, offset, mean, r_q, w_q[r_q]]`` (the
+  q-list without the row of the rational dimension ``r_q`` the query reads, -1 if none;
+  ``V_L`` = Σ (v + 1): each head's v values and its count); MLP record
+  ``[h, W1-list, b1 (h dense), W2-list, b2-list, rational units, groups]`` (W1 on integer
+  dimensions, W2 of the integer units; rational units ``(u, r, w1[r, u])``; per rational
+  dimension r its units' W2 rows as a sparse list and the columns they touch);
 * readout record ``[kind, m, W-list, b (m dense), labels (m rows of F fields), C-list,
   c (3 dense), field bounds (F pairs)]``.
 
@@ -48,8 +52,12 @@ One pass (the derivation of :func:`theory.theorem2.pram_pass_time`):
 Exactness: the PRAM's integers are exact; its value limit is set to ``2^53 − 1``
 (:data:`EXACT_LIMITS`), so a value leaving the transformer's exact range stops the run with
 :class:`~apmdm.machines.errors.SizeLimitExceeded` (the forward pass raises PrecisionError).
-Not supported (typed error at compile time): rational dimensions (mean heads) and causal
-heads; the MDMs of this toolkit use neither.
+Rational dimensions as in the forward pass: numerators in X, denominators in DEN (S·d, all
+1 at the start of a pass when the network has a rational dimension); a mean head writes
+``(S, c)``; a query reading r is scaled to ``den_r·q_int + num_r·w_r``; an MLP unit reading r
+gets ``den_r·(x_int W1 + b1) + num_r·w1[r, u]`` and the W2 output of r's units is divided by
+``den_r`` exactly (else :data:`ERR_NOT_INTEGER`). Not supported (typed error at compile
+time): causal heads (an MDM's encoder is bidirectional).
 
 The program also counts three run-dependent events (for the exact time formula): arg-max
 members and members weighted by the head's v, filled positions, masks that stay.
