@@ -816,8 +816,9 @@ def run_mdm_on_pram(model: CompiledTransformer, canvas: Sequence[Any],
         raise RestrictionViolation(model.name or "serial-pram", passes + 1, where,
                                    "the MDM's readout breaks the MDM restriction")
     if status == ERR_NOT_INTEGER:
-        raise PrecisionError(f"serial PRAM: a pick head average is not an integer at "
-                             f"position {where} (pass {passes + 1})")
+        raise PrecisionError(f"serial PRAM: a pick-head average or an MLP output over a "
+                             f"rational dimension is not an integer at position {where} "
+                             f"(pass {passes + 1})")
     if status == ERR_FIELD_DOMAIN:
         raise InvalidArgumentError(f"serial PRAM: token fields at position {where} leave the "
                                    f"codec's domain (pass {passes + 1})")
