@@ -9,7 +9,8 @@ the S³), the cost model's ops and T/ops, the local slope d log T / d log S betw
 consecutive sizes, the interpreter's speed (instructions per CPU-second) and the CPU time.
 
 Usage: ``python benchmarks/theorem2_pram.py [--sizes 4 8 16 32 64] [--thm1 sum:1 sum:2]``
-(S = 64 takes about 2 CPU-minutes, ``sum:2`` about 1; BLAS threads pinned to 1).
+(S = 64 takes about 75 CPU-seconds, ``sum:2`` 50, ``prefix-sum:2`` 120; BLAS threads
+pinned to 1).
 """
 
 from __future__ import annotations
