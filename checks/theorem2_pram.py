@@ -144,15 +144,16 @@ def theorem1_instance(program: str, n: int, seed_value: int = 0) -> Theorem1Inst
     return Theorem1Instance(con.compiled.transformer, canvas, f"thm1-mdm:{program}")
 
 
-def rational_instance(seed_value: int = 0) -> tuple[CompiledTransformer, Canvas]:
-    """The E-FASP example ``count`` (a mean head and an MLP over its rational dimension) as
-    an MDM on a length-8 canvas with 3 masks (no controls: every mask fills in one pass)."""
+def rational_instance(name: str, seed_value: int = 0) -> tuple[CompiledTransformer, Canvas]:
+    """An E-FASP example with rational dimensions (``count``: a mean head and an MLP over its
+    rational dimension; ``sort``: queries reading rational dimensions) as an MDM on a
+    length-8 canvas with 3 masks (no controls: every mask fills in one pass)."""
     from apmdm.constructions.efasp.programs import build_example, random_canvas
     rng = random.Random(seed_value)
-    canvas = list(random_canvas("count", 8, 8, rng))
+    canvas = list(random_canvas(name, 8, 8, rng))
     for i in rng.sample(range(8), 3):
         canvas[i] = MASK
-    return build_example("count", 8), tuple(canvas)
+    return build_example(name, 8), tuple(canvas)
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,7 @@ def sweep_row(res: PramSweep) -> CheckRow:
 def run_suite(options: CheckOptions) -> list[CheckRow]:
     """Default: the worst-case locator MDM at S = 8, 16, the compiled Theorem-1 MDM of
     ``sum`` at n = 1 (S = 7), 12 hypothesis-drawn locator MDMs (S ≤ 8) and the rational
-    network of :func:`rational_instance`; ``--quick``: S = 8 only. Larger sizes:
+    networks of :func:`rational_instance`; ``--quick``: S = 8 only. Larger sizes:
     ``tests/test_theorem2_pram.py`` (slow) and ``benchmarks/theorem2_pram.py``."""
     model = left_to_right_mdm()
     sizes = (8,) if options.quick else (8, 16)
@@ -235,8 +236,10 @@ def run_suite(options: CheckOptions) -> list[CheckRow]:
         rows.append(timed(lambda: pram_row(inst.label, check_pram_run(inst.model,
                                                                       inst.canvas))))
         rows.append(timed(lambda: sweep_row(pram_sweep(12, 8, options.seed))))
-        model, canvas = rational_instance(options.seed)
-        rows.append(timed(lambda: pram_row("efasp-count", check_pram_run(model, canvas))))
+        for name in ("count", "sort"):
+            model, canvas = rational_instance(name, options.seed)
+            rows.append(timed(lambda m=model, c=canvas, name=name: pram_row(
+                f"efasp-{name}", check_pram_run(m, c))))
     return rows
 
 

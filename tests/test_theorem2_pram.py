@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from apmdm.checks.suite import Category, CheckOptions
-from apmdm.checks.theorem2 import mdm_instances
+from apmdm.checks.theorem2 import check_mdm_run, mdm_instances
 from apmdm.checks.theorem2_pram import (
     _checked,
     check_pram_run,
@@ -32,6 +32,7 @@ from apmdm.constructions.serial.pram_forward import (
     network_counts,
     run_mdm_on_pram,
 )
+from apmdm.constructions.serial.simulation import CountedForward, network_shape
 from apmdm.machines.errors import ApmdmError, InvalidArgumentError, PrecisionError
 from apmdm.machines.pram.isa import Instr, Op
 from apmdm.machines.process import GenerationProcess, Limits, Model, StopReason
@@ -132,6 +133,28 @@ def test_rational_dimensions_match_the_mdm_machine(name):
     model = build_example(name, 8)
     assert network_counts(model).rational
     assert _same_run(model, _masked_example(name, random.Random(1)))
+
+
+class SkipsQueryScaling(CountedForward):
+    """Broken on purpose: scales a rational query but does not count the scaling."""
+
+    def query(self, t, h, x, den):
+        before = dict(t.counts)
+        q = super().query(t, h, x, den)
+        t.counts["projection"] = before["projection"] + x.shape[0] * x.shape[1] * \
+            h.w_q.shape[1]
+        return q
+
+
+def test_cost_model_on_rational_queries():
+    # sort's queries read rational dimensions: the cost model scales them as the forward
+    # pass does (recomputation verified), counts 3·S·k for it, and a counter that skips it
+    # is caught by the closed form
+    model, canvas = build_example("sort", 8), _masked_example("sort", random.Random(1))
+    assert any(hd.rational_query for layer in network_shape(model.spec).layers
+               for hd in layer.heads)
+    assert check_mdm_run(model, canvas).ok
+    assert not check_mdm_run(model, canvas, SkipsQueryScaling).count_matches
 
 
 def test_a_mean_head_storing_the_wrong_count_is_caught():

@@ -15,7 +15,9 @@ n_t token features and n_p position features, per pass:
 
 * embedding: ``S·(n_t + n_p)`` feature evaluations, ``S·(n_t + n_p)·d`` multiply-adds,
   ``S·d`` additions;
-* per attention head with key width k and value width v: projections ``S·d·(2k + v)``;
+* per attention head with key width k and value width v: projections ``S·d·(2k + v)``
+  (``+ 3·S·k`` when the query reads a rational dimension r: the integer query
+  ``den_r·q_int + num_r·w_r`` of the forward pass);
   scores ``S²·k``; per query the maximum ``S−1`` comparisons, the arg-max indicator ``S``
   comparisons, the count ``S−1`` additions; the indicator-weighted value sum ``S²·v``; the
   finish ``2·S·v`` (a pick head divides and adds into the stream; a mean head stores the
@@ -57,6 +59,7 @@ N_CONTROLS = 3
 class HeadShape:
     key_dim: int  # k
     value_dim: int  # v
+    rational_query: bool = False  # the query reads a rational dimension (scaled: 3·S·k)
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ def embed_ops(shape: NetworkShape, s: sympy.Expr = S) -> sympy.Expr:
 def head_ops(d: int, head: HeadShape, s: sympy.Expr = S) -> sympy.Expr:
     k, v = head.key_dim, head.value_dim
     proj = s * d * (2 * k + v)
+    if head.rational_query:  # q = den_r·q_int + num_r·w_r: two products and a sum per entry
+        proj += 3 * s * k
     scores = s * s * k
     select = s * (s - 1) + s * s + s * (s - 1)  # maximum, indicator, count
     total = s * s * v  # indicator-weighted value sum
