@@ -28,7 +28,7 @@ Memory image (all integers; header cells at fixed addresses ``H_*``):
 * readout record ``[kind, m, W-list, b (m dense), labels (m rows of F fields), C-list,
   c (3 dense), field bounds (F pairs)]``.
 
-One pass (the derivation of :func:`theory.theorem2.pram_pass_time`):
+One pass (the loop nest of :func:`theory.theorem2.pram_time`):
 
 1. zero the residual X (S·d cells);
 2. embedding: per position, the feature buffer then its sparse list into ``X[i]``;
@@ -39,7 +39,8 @@ One pass (the derivation of :func:`theory.theorem2.pram_pass_time`):
    the run stops with :data:`ERR_NOT_INTEGER`) into the layer's head-output buffer; after
    every head of the layer, the buffer is added to ``X`` at the heads' output dimensions
    (all heads read the same stream, as in :func:`machines.transformer.forward.forward`);
-   then per position the MLP: ``hid = b1 + x W1``, ``max(hid, 0)``, ``x += hid W2 + b2``;
+   then per position the MLP: ``hid = b1 + x W1``, ``max(hid, 0)``, ``x += hid W2 + b2``
+   (the pick average, the mean head and the MLP over rational dimensions: see below);
 4. readout and g per position: the three control logits (bit iff > 0). Insert or delete
    set, or remask on a decoded token: :data:`ERR_RESTRICTION` (the MDM machine refuses such
    an f). A mask with remask stays (counted); otherwise the token readout: vocab kind, the
@@ -59,8 +60,11 @@ gets ``den_r·(x_int W1 + b1) + num_r·w1[r, u]`` and the W2 output of r's units
 ``den_r`` exactly (else :data:`ERR_NOT_INTEGER`). Not supported (typed error at compile
 time): causal heads (an MDM's encoder is bidirectional).
 
-The program also counts three run-dependent events (for the exact time formula): arg-max
-members and members weighted by the head's v, filled positions, masks that stay.
+The program also counts four run-dependent events in its header (for the exact time
+formula): arg-max members, members weighted by their head's v, filled positions, masks that
+stay. ``mdm_program().costs`` holds the length of every straight-line piece of the program,
+measured while it is emitted; :func:`theory.theorem2.pram_time` composes them along the loop
+nest, and the checker requires it to equal the interpreter's T.
 """
 
 from __future__ import annotations
