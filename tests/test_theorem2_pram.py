@@ -9,10 +9,12 @@ full runs (S = 32, a whole Theorem-1 run) are ``@pytest.mark.slow``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from apmdm.checks.suite import Category, CheckOptions
 from apmdm.checks.theorem2 import check_mdm_run, mdm_instances
@@ -133,6 +135,29 @@ def test_rational_dimensions_match_the_mdm_machine(name):
     model = build_example(name, 8)
     assert network_counts(model).rational
     assert _same_run(model, _masked_example(name, random.Random(1)))
+
+
+@settings(max_examples=6, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(["count", "histogram"]),
+       st.lists(st.sampled_from([0, 1, 2, 3, MASK]), min_size=1, max_size=8))
+def test_rational_networks_on_random_canvases(name, canvas):
+    # the PRAM's run equals the MDM machine's, or the PRAM refuses a token outside the
+    # codec's domain exactly when the machine's final canvas cannot be encoded
+    model, canvas = _example(name), tuple(canvas)
+    ref = _reference(model, canvas, len(canvas) + 1)
+    try:
+        run = run_mdm_on_pram(model, canvas)
+    except InvalidArgumentError:
+        with pytest.raises(InvalidArgumentError, match="outside its domain"):
+            model.codec.encode_canvas(ref.final)
+        return
+    assert run.final == ref.final and run.stop is ref.stop
+
+
+@functools.cache
+def _example(name: str):
+    return build_example(name, 8)
 
 
 class SkipsQueryScaling(CountedForward):
