@@ -93,6 +93,7 @@ def suites() -> tuple[CheckSuite, ...]:
         tasks,
         theorem1,
         theorem2,
+        theorem2_pram,
         theorem3,
         theorem3_compiled,
         theorem4,
@@ -100,8 +101,8 @@ def suites() -> tuple[CheckSuite, ...]:
         theorem6,
     )
 
-    found = [s for mod in (theorem1, theorem2, theorem3, theorem3_compiled, theorem4, compiled,
-                           tasks, theorem5, theorem6) for s in mod.SUITES]
+    found = [s for mod in (theorem1, theorem2, theorem2_pram, theorem3, theorem3_compiled,
+                           theorem4, compiled, tasks, theorem5, theorem6) for s in mod.SUITES]
     _unique("check suite", [s.name for s in found])
     return tuple(sorted(found, key=lambda s: (s.theorem, s.name)))
 

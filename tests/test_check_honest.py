@@ -122,6 +122,7 @@ def test_every_suite_row_has_a_category_and_claim(monkeypatch):
         seen[r.construction] = r.category
         assert r.claim, r
     assert seen == {"serial-simulation": Category.SCHEDULE,
+                    "serial-pram": Category.PROVED_INSTANCE,
                     "contrast-ap-mdm": Category.ILLUSTRATION,
                     "preserve:apmdm": Category.SCHEDULE,
                     "preserve:arm-replay": Category.ILLUSTRATION}
@@ -167,7 +168,7 @@ def test_json_has_provenance_and_validates_against_the_schema(capsys):
     from apmdm._version import __version__
     assert prov["toolkit_version"] == __version__ and prov["seed"] == 5
     assert prov["options"] == {"theorems": ["2"], "quick": True, "compiled": False, "seed": 5}
-    assert [s["name"] for s in doc["suites"]] == ["theorem2-serial-simulation"]
+    assert [s["name"] for s in doc["suites"]] == ["theorem2-pram", "theorem2-serial-simulation"]
     bad = dict(doc, version=1)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, SCHEMA)

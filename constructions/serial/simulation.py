@@ -47,7 +47,8 @@ def network_shape(spec: TransformerSpec) -> NetworkShape:
     rational = np.array(spec.rational, dtype=bool)
     layers = []
     for layer in spec.layers:
-        heads = tuple(HeadShape(h.w_q.shape[1], h.w_v.shape[1]) for h in layer.heads)
+        heads = tuple(HeadShape(h.w_q.shape[1], h.w_v.shape[1],
+                                bool(np.any(h.w_q[rational] != 0))) for h in layer.heads)
         if layer.mlp is None:
             layers.append(LayerShape(heads))
             continue
@@ -96,7 +97,7 @@ class CountedForward:
         t.add("embed", num.size)
         den = np.ones_like(num)
         for layer in spec.layers:
-            updates = [self.head(t, h, num) for h in layer.heads]
+            updates = [self.head(t, h, num, den) for h in layer.heads]
             for h, (s, c) in zip(layer.heads, updates, strict=True):
                 dims = list(h.out_dims)
                 t.add("average", 2 * s.size)  # pick: divide + add; mean: store num + count
@@ -112,9 +113,10 @@ class CountedForward:
         self.readout_cost(t, res)
         return res, t.counts
 
-    def head(self, t: OpTally, h: Head, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def head(self, t: OpTally, h: Head, x: np.ndarray, den: np.ndarray | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
         n = x.shape[0]
-        q = t.matmul("projection", x, h.w_q)
+        q = self.query(t, h, x, den)
         k = t.matmul("projection", x, h.w_k)
         v = t.matmul("projection", x, h.w_v)
         s = self.scores(t, q, k)
@@ -128,6 +130,22 @@ class CountedForward:
         t.add("select", n * (n - 1))
         total = t.matmul("average", a, v)
         return total, count
+
+    def query(self, t: OpTally, h: Head, x: np.ndarray, den: np.ndarray | None
+              ) -> np.ndarray:
+        """``x W_q``; if the query reads a rational dimension r = num_r / den_r, the integer
+        query ``den_r·(x W_q without row r) + num_r·w_q[r]`` of the forward pass (same arg-max
+        set), at 3·S·k more operations."""
+        rational = np.asarray(self.spec.rational, dtype=bool)
+        rows = np.flatnonzero(rational & np.any(h.w_q != 0, axis=1))
+        if rows.size == 0 or den is None:
+            return t.matmul("projection", x, h.w_q)
+        r = int(rows[0])
+        w_int = h.w_q.copy()
+        w_int[r] = 0.0
+        q = t.matmul("projection", x, w_int)
+        t.add("projection", 3 * q.size)
+        return den[:, r:r + 1] * q + x[:, r:r + 1] * h.w_q[r][None, :]
 
     def scores(self, t: OpTally, q: np.ndarray, k: np.ndarray) -> np.ndarray:
         return t.matmul("scores", q, k.T)
