@@ -173,7 +173,8 @@ def compiled_mdm_runner(compiler: Compiler = compile_mdm_efasp) -> Callable:
                                con.initial_canvas(case.inputs), con.limits(), MDM_NAME)
         out = Outcome(con.decode(res.final), res.counters.steps, res.counters.max_context)
         bound = {"steps": th1.mdm_steps_bound(ref.counters.time),
-                 "context": th1.mdm_context_bound(n, ref.counters.processors, T)}
+                 "context": th1.mdm_context_bound(n, ref.counters.processors, T,
+                                                  case.program.output_region(n)[1])}
         return with_shape("1", con, case.program, out, bound)
     return run
 
