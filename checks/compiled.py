@@ -266,7 +266,8 @@ def run_compiled_suite(theorem: str, options: CheckOptions) -> list[CheckRow]:
     rows += compiled_random_rows(theorem, name, runner, options.seed, count)
     b1, b4 = th1.BOUNDS, th4.BOUNDS
     claim = ("compiled transformer as f agrees with the schedule every step; output = PRAM's; "
-             + (f"steps <= {b1.mdm_steps}; context <= {b1.mdm_context}" if theorem == "1"
+             + (f"steps <= {b1.mdm_steps}; context <= {b1.mdm_context} (the transformer "
+                f"copies the answer to the m output positions decode reads)" if theorem == "1"
                 else f"steps <= {b4.apmdm_steps}; context <= {b4.apmdm_context}"))
     return labelled(rows, Category.PROVED_INSTANCE, claim)
 

@@ -99,8 +99,9 @@ def _arm_affordable(case: PramCase, budget: int) -> bool:
     return P * T <= budget
 
 
-MDM_CLAIM = (f"output = PRAM's; steps <= {th.BOUNDS.mdm_steps} (T: PRAM time); context <= "
-             f"{th.BOUNDS.mdm_context} (T: declared time bound)")
+MDM_CLAIM = (f"output = PRAM's, read from its m output positions only; steps <= "
+             f"{th.BOUNDS.mdm_steps} (T: PRAM time); context <= {th.BOUNDS.mdm_context} "
+             "(T: declared time bound)")
 ARM_CLAIM = (f"output = PRAM's; steps <= {th.BOUNDS.arm_steps}; context <= "
              f"{th.BOUNDS.arm_context}")
 

@@ -42,7 +42,8 @@ the output block masked, and :meth:`decode` raises (the time bound was too small
 masked output position is a :class:`ConstructionError`).
 
 Broken variants for the checker's own tests override one of the small methods
-(:meth:`PramToMDM._visible_blocks`, :meth:`PramToMDM._prefer`, :meth:`PramToMDM._fill_plan`);
+(:meth:`PramToMDM._visible_blocks`, :meth:`PramToMDM._prefer`, :meth:`PramToMDM._fill_plan`,
+:meth:`PramToMDM._copy_out`);
 the real path has no switches.
 """
 
