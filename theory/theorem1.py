@@ -7,8 +7,11 @@ Constants our construction achieves (:mod:`constructions.pram.mdm`; derived, not
 
 * context: the canvas is the input (n tokens), T blocks of P slot tokens, where T is the
   time bound the construction is compiled with, and the output block of m positions, one per
-  cell of the program's output region (the answer sits there, copied out by the model):
-  ``context = n + c·P·T + m`` with **c = 1**;
+  cell of the program's output region (the answer sits there, copied out by the model;
+  [decision]): ``context = n + c·P·T + m`` with **c = 1**. m is a separate term: a cell of
+  the output region that is neither an input nor written reads 0, so m is bounded by the
+  program's declared output region, not by its work (m ≤ n + P·T whenever every output cell
+  is an input or written; on the library m/(n + P·T) ≤ 0.15);
 * steps: block t is filled at step t (t = 1..T_run); block T_run is the first whose
   processors have all halted, so step T_run + 1 is the copy-out: it fills the output block
   (and, if the bound is loose, every remaining slot block with halted copies, in the same
