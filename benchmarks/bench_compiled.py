@@ -19,7 +19,8 @@ For each ``(theorem, n)`` the script
 4. with ``--check`` (on by default at the check sizes): the compiled *check*
    (:func:`apmdm.checks.pram_cases.check_case` with the differential runner: on every step the
    plain-Python reference f runs on the same canvas and the outputs must agree), its time and
-   the forward pass's share of it.
+   the forward pass's share of it, in wall-clock time and in process CPU time (the CPU share
+   does not move when other jobs hold the cores).
 
 BLAS threads are pinned to 1 (OPENBLAS/OMP/MKL_NUM_THREADS, set before numpy loads), so the
 process's CPU time is its single-core time; the script prints it beside the wall-clock time,
@@ -61,16 +62,17 @@ class ForwardTimer:
     """Wraps the forward pass the next-step function calls; accumulates its time."""
 
     def __init__(self) -> None:
-        self.seconds, self.calls = 0.0, 0
+        self.seconds, self.cpu, self.calls = 0.0, 0.0, 0
         self._orig = model_module.forward
 
     def __enter__(self) -> ForwardTimer:
         def timed(*args, **kwargs):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             try:
                 return self._orig(*args, **kwargs)
             finally:
                 self.seconds += time.perf_counter() - t
+                self.cpu += time.process_time() - c
                 self.calls += 1
         model_module.forward = timed
         return self
@@ -159,7 +161,8 @@ def bench_check(target: Target) -> None:
         total, cpu = time.perf_counter() - t, time.process_time() - c
     print(f"check thm{target.theorem} {PROGRAM} n={target.n}: {'holds' if row.ok else 'FAILS'}"
           f", {total:.1f} s wall ({cpu:.1f} s CPU), forward pass {fw.seconds:.1f} s = "
-          f"{100 * fw.seconds / total:.0f}% of the check (steps {row.measured['steps']}, "
+          f"{100 * fw.seconds / total:.0f}% of the check (CPU: {fw.cpu:.1f} s = "
+          f"{100 * fw.cpu / cpu:.0f}%; steps {row.measured['steps']}, "
           f"context {row.measured['context']})")
 
 

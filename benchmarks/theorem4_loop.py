@@ -41,6 +41,7 @@ from apmdm.machines.errors import InvalidArgumentError  # noqa: E402
 from apmdm.machines.pram import PRAM  # noqa: E402
 from apmdm.machines.pram.library import LIBRARY  # noqa: E402
 from apmdm.machines.process import GenerationProcess, Model  # noqa: E402
+from apmdm.machines.resources import Resources  # noqa: E402
 from apmdm.machines.tokens import MASK  # noqa: E402
 
 PROGRAM = "prefix-sum"
@@ -122,7 +123,7 @@ def setup(n: int):
 def g_loop(n: int) -> tuple[float, float, int]:
     _, inputs, ref, con = setup(n)
     canvas = con.initial_canvas(inputs)
-    limits = con.limits(ref.counters.time)
+    limits = con.limits(Resources.of_pram(ref.counters))
     records = list(con.process().run_stepwise(canvas, limits))
     outputs = [r.output for r in records]
     positions = sum(len(r.before) for r in records)
@@ -148,7 +149,7 @@ def g_loop(n: int) -> tuple[float, float, int]:
 def commit_step(n: int) -> tuple[float, float]:
     lib, inputs, ref, con = setup(n)
     canvas = con.initial_canvas(inputs)
-    for rec in con.process().run_stepwise(canvas, con.limits(ref.counters.time)):
+    for rec in con.process().run_stepwise(canvas, con.limits(Resources.of_pram(ref.counters))):
         if any(rec.after[a] is MASK for a in range(con.memory_size)):
             canvas = rec.after  # a canvas that needs a commit
             break
@@ -166,7 +167,7 @@ def commit_step(n: int) -> tuple[float, float]:
 def end_to_end(n: int) -> tuple[float, float, int, int]:
     wall, cpu = time.perf_counter(), time.process_time()
     _, inputs, ref, con = setup(n)
-    res = con.process().run(con.initial_canvas(inputs), con.limits(ref.counters.time))
+    res = con.process().run(con.initial_canvas(inputs), con.limits(Resources.of_pram(ref.counters)))
     assert con.decode(res.final) == ref.output
     return (time.perf_counter() - wall, time.process_time() - cpu, res.counters.steps,
             res.counters.max_context)

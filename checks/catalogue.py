@@ -136,6 +136,7 @@ def constructions() -> dict[str, Construction]:
     """The plain constructions, by name (the names the checkers report)."""
     from apmdm.constructions.dyck.apmdm import DyckGenerator
     from apmdm.constructions.dyck.arm_illustration import StoppingARM
+    from apmdm.constructions.dyck.per_position import PerPositionDyck
     from apmdm.constructions.masked_arm.schedule import build_masked_arm
     from apmdm.constructions.pram.apmdm import compile_apmdm
     from apmdm.constructions.pram.arm import compile_arm
@@ -152,19 +153,21 @@ def constructions() -> dict[str, Construction]:
         Construction("pram-mdm", "1", "PRAM -> MDM unmask schedule, one block of P slots per "
                      "PRAM step: steps <= T+1, context n + P*T + m", compile_mdm),
         Construction("pram-arm", "1", "contrast: PRAM -> chain-of-thought ARM, one slot per "
-                     "processor-step: steps P*T+1", compile_arm),
+                     "processor-step, then L copied-out cells: steps P*T+L+1", compile_arm),
         Construction("serial-simulation", "2", "MDM(S) run serially (PRAM(1)): counted "
                      "operations <= c*S^3*log S", simulate_mdm),
-        Construction("ao-to-masked-arm", "3", "AO-MDM -> Masked-ARM by log and replay: length "
-                     "<= 2S, constant extra layers", build_masked_arm),
+        Construction("ao-to-masked-arm", "3", "AO-MDM -> Masked-ARM by log, replay and "
+                     "copy-out: length <= 3S, constant extra layers", build_masked_arm),
         Construction("pram-apmdm", "4", "PRAM -> AP-MDM in place (remask, fill): steps <= "
                      "2T+1, context S + 2P", compile_apmdm),
         Construction("tm-arm", "4", "contrast: TM -> ARM, one record per TM step (context "
                      "n + T + 2)", compile_tm_arm),
         Construction("tm-apmdm", "4", "TM -> AP-MDM, tape in place (context <= n + space + "
                      "4)", compile_tm_apmdm),
+        Construction("dyck-per-position", "5", "stochastic AP-MDM, every position samples its "
+                     "own y and c: support two-sided Dyck-k", PerPositionDyck),
         Construction("dyck-apmdm", "5", "stochastic pair-insertion AP-MDM whose support is "
-                     "two-sided Dyck-k", DyckGenerator),
+                     "two-sided Dyck-k (joint-draw variant: one draw per step)", DyckGenerator),
         Construction("arm-dyck-illustration", "5", "illustration: ARM stop rules that miss "
                      "Dyck words beyond a length", StoppingARM),
         Construction("preserve-apmdm", "6", "PRESERVE (our reconstruction) solved in place by "

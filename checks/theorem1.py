@@ -9,7 +9,7 @@ measured steps and context against the bounds of :mod:`theory.theorem1`:
 * MDM: steps ≤ T + 1 (T = the PRAM's running time), context ≤ n + P·T_bound + m (m = output
   cells: the answer is copied out to a block of m canvas positions, and only those are
   decoded);
-* ARM: steps ≤ P·T + 1, context ≤ n + P·T + 2.
+* ARM: steps ≤ P·T + L + 1, context ≤ n + P·T + L + 2 (L output cells copied out).
 
 Each bound is also held from below (metrics ``steps slack`` / ``context slack``, see
 :mod:`apmdm.checks.tightness`): the layout makes the MDM take exactly T + 1 steps (T when the
@@ -74,8 +74,10 @@ def arm_runner(compiler: Callable = compile_arm) -> Callable:
         res = con.process().run(con.initial_canvas(case.inputs),
                                 con.limits(Resources.of_pram(c)))
         out = Outcome(con.decode(res.final), res.counters.steps, res.counters.max_context)
-        bound = {"steps": th.arm_steps_bound(c.processors, c.time),
-                 "context": th.arm_context_bound(len(case.inputs), c.processors, c.time)}
+        n = len(case.inputs)
+        L = case.program.output_region(n)[1]     # copied-out cells, from the program itself
+        bound = {"steps": th.arm_steps_bound(c.processors, c.time, L),
+                 "context": th.arm_context_bound(n, c.processors, c.time, L)}
         return with_slack(out, bound, {"steps": th.ARM_STEPS_SLACK,
                                        "context": th.ARM_CONTEXT_SLACK})
     return run
@@ -130,6 +132,6 @@ SUITES = (
     CheckSuite(THEOREM, MDM_NAME, "PRAM -> MDM: steps <= T+1, context <= n + P*T + m "
                "(Theorem 1)",
                run_mdm_suite),
-    CheckSuite(THEOREM, ARM_NAME, "contrast: PRAM -> chain-of-thought ARM, steps = P*T + 1",
+    CheckSuite(THEOREM, ARM_NAME, "contrast: PRAM -> chain-of-thought ARM, steps = P*T + L + 1",
                run_arm_suite),
 )

@@ -1,7 +1,10 @@
 """Trace targets for Theorems 5 and 6: ``dyck`` and ``preserve``.
 
 * ``apmdm trace dyck --model ap-mdm --n N --seed S``: one seeded sample of the pair-insertion
-  generator for Dyck-2, with words capped at length N (N even; the run stops by EOS).
+  generator for Dyck-2 (joint-draw variant), with words capped at length N (N even; the run
+  stops by EOS).
+* ``apmdm trace dyck-per-position --model ap-mdm --n N --seed S``: the same with the
+  per-position generator (every position samples its own y and c).
 * ``apmdm trace preserve --model ap-mdm|arm --n E --seed S``: a random PRESERVE instance with
   8 initial values and E edit steps, solved by the AP-MDM (in place) or by the ARM replay
   (answering the instance's query).
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 from apmdm.checks.trace_target import TraceableRun, TraceTarget
 from apmdm.constructions.dyck.apmdm import BOS, EOS, DyckGenerator, sampling_process
+from apmdm.constructions.dyck.per_position import SEP, PerPositionDyck, per_position_process
 from apmdm.constructions.preserve import (
     PreserveARMReplay,
     apmdm_canvas,
@@ -43,6 +47,22 @@ def _trace_dyck(model: str, n: int, seed: int) -> TraceableRun:
                         [BOS, EOS, *alphabet(2)])
 
 
+def _trace_dyck_per_position(model: str, n: int, seed: int) -> TraceableRun:
+    if model != Model.APMDM.value:
+        raise InvalidArgumentError(f"dyck-per-position: only the ap-mdm generator can be traced, "
+                                   f"not {model!r}")
+    if n < 0 or n % 2:
+        raise InvalidArgumentError(f"dyck-per-position: --n is the largest word length, even "
+                                   f"and >= 0; got {n}")
+    gen = PerPositionDyck(k=2, max_length=n)
+    limits = Limits(theorem5.per_position_steps_bound(n) + 1,
+                    theorem5.per_position_context_bound(n))
+    return TraceableRun(per_position_process(gen, seed), gen.initial_canvas(), limits,
+                        "dyck-per-position", {"k": 2, "max_length": n, "seed": seed,
+                                              "insert_probability": "1/(2g)"},
+                        [BOS, SEP, EOS, *alphabet(2)])
+
+
 def _trace_preserve(model: str, n: int, seed: int) -> TraceableRun:
     if n < 0:
         raise InvalidArgumentError(f"preserve: --n is the number of edit steps, >= 0; got {n}")
@@ -70,6 +90,9 @@ TRACE_TARGETS = (
     TraceTarget("dyck", (Model.APMDM.value,),
                 "Theorem 5: one seeded sample of the Dyck-2 pair-insertion AP-MDM (n = max word "
                 "length)", _trace_dyck),
+    TraceTarget("dyck-per-position", (Model.APMDM.value,),
+                "Theorem 5: one seeded sample of the per-position Dyck-2 AP-MDM (every position "
+                "samples its own y and c; n = max word length)", _trace_dyck_per_position),
     TraceTarget("preserve", (Model.APMDM.value, Model.ARM.value),
                 "Theorem 6: a random PRESERVE instance with n edit steps, AP-MDM in place or ARM "
                 "replay", _trace_preserve),

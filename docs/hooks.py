@@ -15,6 +15,8 @@ import re
 import shutil
 from pathlib import Path
 
+from mkdocs.plugins import event_priority
+
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = ROOT / "build" / "docs-api"
 FOLDERS = ("theory", "machines", "constructions", "checks")
@@ -81,6 +83,7 @@ def modules_page(docs_dir: Path) -> str:
     return "\n".join(lines)
 
 
+@event_priority(100)  # before mkdocstrings reads its search paths, which must exist then
 def on_config(config, **_):
     stage_package()
     return config

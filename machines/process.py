@@ -21,11 +21,11 @@ the step; positions are re-encoded from 0 after every step.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from itertools import repeat
+from itertools import filterfalse
+from operator import countOf
 from typing import Any
 
 from apmdm.machines.errors import (
@@ -185,6 +185,9 @@ def apply_transition(
     :func:`machines.tokens.all_tokens`) and MASK at the remasked ones. Anything it cannot
     decide (a missing or invalid ``y``) goes to :func:`apply_transition_reference`, which
     raises the error; ``tests/test_process_fast_path.py`` checks the two agree.
+
+    ``masks``, if given, must be the MASK positions of ``canvas`` in ascending order (what
+    :func:`mask_positions` returns); the fast path keeps their order.
     """
     if masks is None:
         masks = mask_positions(canvas)
@@ -240,25 +243,38 @@ def _apply_in_place(
         order = sorted(remask)
     except TypeError:
         return None
-    if order and not (set(map(type, order)) <= _INT and order[0] >= 0 and order[-1] < n):
+    if order and not (countOf(map(type, order), int) == len(order) and order[0] >= 0
+                      and order[-1] < n):
         return None
-    if isinstance(tokens, (list, tuple)) and (len(tokens) != n or MASK in tokens):
+    if type(tokens) is not dict and isinstance(tokens, (list, tuple)) and (
+            len(tokens) != n or MASK in tokens):
         return None
-    fill = sorted(set(masks).difference(remask))
+    if not order:
+        fill = masks
+    elif type(remask) is frozenset or type(remask) is set:
+        fill = list(filterfalse(remask.__contains__, masks))      # sorted, as masks are
+    else:
+        fill = sorted(set(masks).difference(order))
     try:
         ys = list(map(tokens.__getitem__, fill))
     except (KeyError, IndexError, TypeError):
         return None
     # a mapping with exactly the keys read holds MASK only among ys, which all_tokens rejects
-    if isinstance(tokens, Mapping) and len(tokens) != len(fill) and MASK in tokens.values():
+    if (type(tokens) is dict or isinstance(tokens, Mapping)) and len(tokens) != len(fill) \
+            and MASK in tokens.values():
         return None
     if not all_tokens(ys):
         return None
     result = list(canvas)
-    store = result.__setitem__
-    deque(map(store, fill, ys), maxlen=0)  # result[i] = y for every filled i, at C speed
-    remasked = [i for i in order if canvas[i] is not MASK]
-    deque(map(store, order, repeat(MASK, len(order))), maxlen=0)
+    # plain loops: the interpreter's specialised list store beats map(result.__setitem__)
+    for i, y in zip(fill, ys, strict=True):
+        result[i] = y
+    if len(fill) == len(masks):     # every mask filled: no remask position held MASK
+        remasked = order
+    else:
+        remasked = list(filterfalse(frozenset(masks).__contains__, order))
+    for i in order:
+        result[i] = MASK
     return tuple(result), StepEvents(tuple(fill), tuple(remasked), (), ()), order
 
 

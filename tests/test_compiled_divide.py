@@ -141,3 +141,20 @@ def test_broken_quotient_head_is_caught():
     with pytest.raises(ConstructionError, match="quotient"):
         run_differential(Model.MDM, con.reference.next_step, broken,
                          con.initial_canvas(inputs), con.limits(), "broken")
+
+
+@pytest.mark.parametrize("model", [Model.MDM, Model.APMDM])
+def test_divide_at_instruction_one_with_one_register_twice_compiles(model):
+    """``div r2, r1, r1`` at instruction 1 used to name two nodes 'dv.a1' (the per-instruction
+    select of instruction 1 and the sign-corrected dividend): the compiler refused it."""
+    b = ProgramBuilder("div-same", processors=1, output=(0, 1), registers=3)
+    b.load(1, 0, 0).div(2, 1, 1).store(0, 0, 2).halt()
+    program = b.build()
+    inputs = (7,)
+    ref = PRAM(program, Variant.EREW).run(inputs)
+    T, S = ref.counters.time, 1
+    con = (compile_mdm_efasp(program, 1, T, Variant.EREW, S) if model is Model.MDM
+           else compile_apmdm_efasp(program, 1, S, T, Variant.EREW))
+    run = run_differential(model, con.reference.next_step, con.compiled,
+                           con.initial_canvas(inputs), con.limits(), "div-same")
+    assert con.decode(run.final) == ref.output == (1,)

@@ -73,6 +73,9 @@ def steps(draw):
         tokens = tuple(ys)
     else:
         tokens = {i: y for i, y in enumerate(ys) if draw(st.integers(0, 12))}
+    # the fast path has one branch per remask container (frozenset/set: membership scan;
+    # any other iterable: sorted set difference)
+    remask = draw(st.sampled_from([frozenset, set, sorted, tuple]))(remask)
     return canvas, StepOutput(tokens, remask, insert, delete)
 
 

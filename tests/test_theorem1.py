@@ -133,7 +133,8 @@ def _check_instance(inst):
     arm = compile_arm(inst.program, len(x), inst.variant)
     res = arm.process().run(arm.initial_canvas(x), arm.limits(Resources(T, 0)))
     assert arm.decode(res.final) == inst.result.output
-    assert res.counters.steps == th.arm_steps_bound(arm.processors, T)
+    L = inst.program.output_region(len(x))[1]
+    assert res.counters.steps == th.arm_steps_bound(arm.processors, T, L)
 
 
 @settings(max_examples=100, deadline=None)
@@ -285,5 +286,5 @@ def test_arm_checker_fails_on_wrong_write_winner():
 def test_arm_checker_fails_on_every_record_twice():
     rows = check_arm(CASES, lambda p, n, v: EveryRecordTwiceARM(p, n, v))
     assert not any(r.ok for r in rows)
-    # the run stops at the construction's own step limit P*T+1, before its EOS
+    # the run stops at the construction's own step limit P*T+L+1, before its EOS
     assert all("does not end with EOS" in r.detail for r in rows), [r.detail for r in rows]

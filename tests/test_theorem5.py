@@ -58,7 +58,8 @@ class MissesMember(DyckGenerator):
 def test_quick_suite_passes():
     rows = run_suite(CheckOptions(quick=True))
     assert rows and all(r.ok for r in rows), [r for r in rows if not r.ok]
-    support = [r for r in rows if r.construction.endswith(":support") and r.program == "dyck-2"]
+    support = [r for r in rows if r.construction == "dyck-pair-insertion:support"
+               and r.program == "dyck-2"]
     assert [r.n for r in support] == [0, 2, 4, 6, 8]
     assert [r.measured["words"] for r in support] == [1, 4, 28, 232, 2092]
 

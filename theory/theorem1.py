@@ -22,8 +22,11 @@ Constants our construction achieves (:mod:`constructions.pram.mdm`; derived, not
   value, R registers), each O(log n) bits for the programs we run.
 
 Contrast [decision] (:mod:`constructions.pram.arm`): the chain-of-thought ARM writes the same
-P·T slots one per step and then EOS: ``steps = P·T + 1`` and ``context = n + P·T + 2``
-(prompt = input + separator; the final canvas ends with EOS). Both grow with the total work.
+P·T slots one per step, then copies the L output cells out (one token each, the latest write
+of that address, found by f from the canvas), then EOS: ``steps = P·T + L + 1`` and
+``context = n + 1 + P·T + L + 1 = n + P·T + L + 2`` (prompt = input + separator; the final
+canvas ends with the L copied cells and EOS). Both grow with the total work. (L and the
+MDM's m count the same cells, the program's output region.)
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ n = sympy.Symbol("n", nonnegative=True, integer=True)
 P = sympy.Symbol("P", positive=True, integer=True)
 T = sympy.Symbol("T", positive=True, integer=True)
 R = sympy.Symbol("R", positive=True, integer=True)
-M = sympy.Symbol("m", nonnegative=True, integer=True)   # output cells (the output block)
+M = sympy.Symbol("m", nonnegative=True, integer=True)   # output cells, MDM output block
+L = sympy.Symbol("L", nonnegative=True, integer=True)   # output cells (ARM copy-out)
 
 STEPS_A = 1
 STEPS_B = 1
@@ -62,8 +66,8 @@ class Theorem1Bounds:
 
     mdm_steps: sympy.Expr = STEPS_A * T + STEPS_B
     mdm_context: sympy.Expr = n + CONTEXT_C * P * T + M
-    arm_steps: sympy.Expr = P * T + 1
-    arm_context: sympy.Expr = n + P * T + 2
+    arm_steps: sympy.Expr = P * T + L + 1
+    arm_context: sympy.Expr = n + P * T + L + 2
     slot_width: sympy.Expr = SLOT_HEADER + R
 
 
@@ -90,11 +94,11 @@ def mdm_context_bound(n_input: int, processors: int, time_bound: int, output_cel
     return _int(BOUNDS.mdm_context, {n: n_input, P: processors, T: time_bound, M: output_cells})
 
 
-def arm_steps_bound(processors: int, time: int) -> int:
-    """Chain-of-thought ARM steps: ``P·T + 1``."""
-    return _int(BOUNDS.arm_steps, {P: processors, T: time})
+def arm_steps_bound(processors: int, time: int, outputs: int) -> int:
+    """Chain-of-thought ARM steps: ``P·T + L + 1`` (L = output cells copied out)."""
+    return _int(BOUNDS.arm_steps, {P: processors, T: time, L: outputs})
 
 
-def arm_context_bound(n_input: int, processors: int, time: int) -> int:
-    """Chain-of-thought ARM context: ``n + P·T + 2``."""
-    return _int(BOUNDS.arm_context, {n: n_input, P: processors, T: time})
+def arm_context_bound(n_input: int, processors: int, time: int, outputs: int) -> int:
+    """Chain-of-thought ARM context: ``n + P·T + L + 2``."""
+    return _int(BOUNDS.arm_context, {n: n_input, P: processors, T: time, L: outputs})

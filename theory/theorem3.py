@@ -7,7 +7,8 @@ Construction [decision] (log and replay; the sources do not spell it out):
 
 * Masked-ARM canvas = the AO-MDM's initial canvas with each MASK shown as a BLANK token (the
   *canvas region*, length S), followed by ``m`` record slots, all MASK, where ``m`` is the
-  number of masks of the AO canvas (``m <= S``).
+  number of masks of the AO canvas (``m <= S``); at the function level (copy-out layout)
+  also ``m`` copy slots (see "Copy-out" below).
 * Step t fills the leftmost record slot with the record ``(p_t, y_t)``: the position and the
   token the AO-MDM writes at its step t. To compute it, the Masked-ARM rebuilds the AO canvas
   (BLANK -> MASK, then each position takes the token of the rightmost record that names it:
@@ -15,7 +16,21 @@ Construction [decision] (log and replay; the sources do not spell it out):
 * If the AO-MDM has an EOS token and writes it, the next Masked-ARM step writes the HALT
   record, which is the Masked-ARM's own EOS: one extra step.
 
-Constants (derived from the construction, not fitted):
+Copy-out [decision] (function level, :func:`constructions.masked_arm.schedule.build_masked_arm`):
+the answer is the AO-MDM's final canvas; its prompt tokens already sit at their own region
+positions, so only the ``m`` generated tokens are copied out: after the records, copy slot j
+receives the rebuilt AO token at the j-th mask of x0. With an EOS, the record slots left
+after the EOS record get a PAD record (the copy slots must stay at fixed positions and the
+Masked-ARM fills the leftmost mask). Every slot is filled exactly once, one per step, and the
+run stops when no mask is left (no HALT record). So, exactly:
+
+* context: ``S + 2m <= 3·S``, ``c = 3`` (:data:`COPYOUT_CONTEXT_FACTOR`);
+* steps: ``2m`` (m records or PADs, m copies), :data:`COPYOUT_STEPS_PER_MASK` = 2, met
+  exactly (:data:`COPYOUT_STEPS_SLACK` = 0). Since ``T_ao <= m``, this is ``>= 2·T_ao`` and
+  equals it when the AO-MDM fills every mask.
+
+Constants of the log-only layout (the compiled version; derived from the construction, not
+fitted):
 
 * context: ``S + m <= 2·S``, so ``c = 2`` (:data:`CONTEXT_FACTOR`);
 * steps: ``T_masked_arm <= T_ao + 1`` (the +1 only for the HALT record after an EOS);
@@ -45,8 +60,12 @@ import sympy
 
 S = sympy.Symbol("S", positive=True, integer=True)
 T_AO = sympy.Symbol("T_ao", nonnegative=True, integer=True)
+M = sympy.Symbol("m", nonnegative=True, integer=True)   # masks of the AO initial canvas
 
 CONTEXT_FACTOR = 2
+COPYOUT_CONTEXT_FACTOR = 3
+COPYOUT_STEPS_PER_MASK = 2
+COPYOUT_STEPS_SLACK = 0
 EXTRA_LAYERS = 3
 # Transformer level (apmdm.constructions.masked_arm.compiled): the rebuild head delays the
 # AO program's token-reading heads by one layer and the decision/log head adds one layer
@@ -77,6 +96,8 @@ class Theorem3Bounds:
     context: sympy.Expr = CONTEXT_FACTOR * S
     steps: sympy.Expr = T_AO + STEP_OVERHEAD
     extra_layers: int = EXTRA_LAYERS
+    copyout_context: sympy.Expr = COPYOUT_CONTEXT_FACTOR * S
+    copyout_steps: sympy.Expr = COPYOUT_STEPS_PER_MASK * M
 
 
 BOUNDS = Theorem3Bounds()
@@ -90,3 +111,13 @@ def context_bound(s: int) -> int:
 def steps_bound(t_ao: int) -> int:
     """Masked-ARM step bound for an AO run of ``t_ao`` steps: ``t_ao + 1``."""
     return int(BOUNDS.steps.subs(T_AO, t_ao))
+
+
+def copyout_context_bound(s: int) -> int:
+    """Masked-ARM length bound with copy-out, AO canvas of length ``s``: ``3·s``."""
+    return int(BOUNDS.copyout_context.subs(S, s))
+
+
+def copyout_steps_bound(masks: int) -> int:
+    """Masked-ARM steps with copy-out, AO canvas with ``masks`` masks: ``2·m`` (exact)."""
+    return int(BOUNDS.copyout_steps.subs(M, masks))

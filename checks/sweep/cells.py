@@ -60,7 +60,7 @@ class SweepConstruction:
 
 
 CONSTRUCTIONS: tuple[SweepConstruction, ...] = (
-    SweepConstruction("pram-arm", "1", PRAM, "P*T + 1", "n + P*T + 2",
+    SweepConstruction("pram-arm", "1", PRAM, "P*T + L + 1", "n + P*T + L + 2",
                       "contrast: chain-of-thought ARM, one slot per step"),
     SweepConstruction("pram-mdm", "1", PRAM, "T + 1", "n + P*T_bound + m",
                       "Theorem 1: PRAM -> MDM, one block of P slots per PRAM step"),
@@ -197,8 +197,9 @@ def _run_pram(spec: SweepConstruction, cell: Cell, compilers: Mapping[str, Calla
         "compiled_with": {"T_bound": T, "S_bound": S},
     }
     if spec.theorem == "1" and spec.name == "pram-arm":
-        out["bound"] = {"steps": th1.arm_steps_bound(c.processors, c.time),
-                        "context": th1.arm_context_bound(n_in, c.processors, c.time)}
+        L = program.output_region(n_in)[1]
+        out["bound"] = {"steps": th1.arm_steps_bound(c.processors, c.time, L),
+                        "context": th1.arm_context_bound(n_in, c.processors, c.time, L)}
     elif spec.theorem == "1":
         out["bound"] = {"steps": th1.mdm_steps_bound(c.time),
                         "context": th1.mdm_context_bound(n_in, c.processors, T,

@@ -59,8 +59,8 @@ class Claim:
 
 
 CLAIMS: tuple[Claim, ...] = (
-    Claim("pram-arm", "steps", "P·T", "ARM steps = P·T + 1 (pays the total work)"),
-    Claim("pram-arm", "context", "P·T", "ARM context = n + P·T + 2"),
+    Claim("pram-arm", "steps", "P·T", "ARM steps = P·T + L + 1 (pays the total work)"),
+    Claim("pram-arm", "context", "P·T", "ARM context = n + P·T + L + 2"),
     Claim("pram-mdm", "steps", "T", "Thm 1: MDM steps O(T) (T + 1)"),
     Claim("pram-mdm", "context", "n + P·T_bound", "Thm 1: MDM context O(P·T) (n + P·T)"),
     Claim("pram-apmdm", "steps", "T", "Thm 4: AP-MDM steps O(T) (2T + 1)"),

@@ -118,13 +118,16 @@ class Program:
     control_output: tuple = ()   # (remask, insert, delete) names or None each
     description: str = ""
     _counter: int = 0
+    encode_rows: Callable[[Sequence[Any]], Any] | None = None   # TokenCodec's batch forms
+    decode_rows: Callable[[Any], list | None] | None = None
 
     # --- plumbing ---------------------------------------------------------------------
 
     @property
     def codec(self) -> TokenCodec:
         return TokenCodec(tuple(f[0] for f in self.fields),
-                          tuple((f[1], f[2]) for f in self.fields), self.encode, self.decode)
+                          tuple((f[1], f[2]) for f in self.fields), self.encode, self.decode,
+                          self.encode_rows, self.decode_rows)
 
     def node(self, name: str) -> Node:
         for nd in self.nodes:

@@ -129,22 +129,38 @@ class PramToAPMDM:
         return self._advance(canvas)
 
     def _advance(self, canvas: Canvas) -> StepOutput:
-        sem = self.semantics
+        """Advance every running processor. The pair lookup (:meth:`_pair`) and the memory
+        bound check (:meth:`_cell`) are inlined for speed (this f runs beside the compiled
+        one on every step of a compiled check); their methods still raise the errors."""
+        sem, S = self.semantics, self.memory_size
+        load_address, execute = sem.load_address, sem.execute
         fills: dict[int, Slot] = {}
         remask: set[int] = set()
-        for p in range(self.processors):
-            cur_pos, next_pos = self._pair(canvas, p)
-            cur = canvas[cur_pos]
+        for a in range(S, S + 2 * self.processors, 2):
+            x, y = canvas[a], canvas[a + 1]
+            if x is MASK and y is not MASK:
+                cur_pos, next_pos, cur = a + 1, a, y
+            elif y is MASK and x is not MASK:
+                cur_pos, next_pos, cur = a, a + 1, x
+            else:
+                self._pair(canvas, (a - S) // 2)    # raises ConstructionError
+                raise AssertionError("unreachable")  # pragma: no cover
             if cur[HALTED]:
                 remask.add(next_pos)        # a halted processor's pair stays as it is
                 continue
-            addr = sem.load_address(cur)
-            new = sem.execute(cur, self._read(canvas, addr, cur) if addr is not None else 0,
-                              cur[T_] + 1)
+            addr = load_address(cur)
+            if addr is None:
+                loaded = 0
+            elif addr < S:
+                loaded = canvas[addr]
+            else:
+                loaded = self._read(canvas, addr, cur)      # raises ConstructionError
+            new = execute(cur, loaded, cur[T_] + 1)
             fills[next_pos] = new
             remask.add(cur_pos)
-            if new[WADDR] != NO_WRITE:
-                remask.add(self._cell(new[WADDR], new))
+            w = new[WADDR]
+            if w != NO_WRITE:
+                remask.add(w if w < S else self._cell(w, new))
         return StepOutput(fills, frozenset(remask))
 
     def _commit(self, canvas: Canvas, masked_cells: list[int]) -> StepOutput:

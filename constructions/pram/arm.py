@@ -2,17 +2,23 @@
 
 **Construction [decision].** The prompt is the input followed by a separator ``"SEP"``; the ARM
 then writes the processor slots of Theorem 1's layout one at a time, in the same order
-(block 1: processors 0..P-1, block 2, ...), and writes ``"EOS"`` at the start of the block
-after the one in which every processor has halted::
+(block 1: processors 0..P-1, block 2, ...). After the block in which every processor has
+halted it *copies the answer out*: one token per output cell (``L`` cells), then ``"EOS"``::
 
-    x_0 ... x_{n-1} SEP | s(1,0) ... s(1,P-1) | s(2,0) ... | ... | s(T,P-1) EOS
+    x_0 ... x_{n-1} SEP | s(1,0) ... s(1,P-1) | s(2,0) ... | ... | s(T,P-1) | y_0 ... y_{L-1} EOS
 
 The next-step function computes the record at index k after the separator (t = k // P + 1,
 p = k mod P) from the record k - P (the same processor one step earlier) and the
 rightmost-exact-match memory lookup over the input and blocks 1..t-1, exactly as in
-:mod:`constructions.pram.mdm`, but it can write only one token per step. So steps = P·T + 1
-and context = n + 1 + P·T + 1 (the final canvas includes EOS): both grow with the total work
-P·T, where the MDM needs T + 1 steps.
+:mod:`constructions.pram.mdm`, but it can write only one token per step.
+
+**Copy-out [decision].** Slot tokens are tuples and copied-out cells are plain ints, so f
+tells the phases apart from the canvas alone: once the records end in a whole block of halted
+slots, the j-th token after them is ``y_j`` = the latest write to output address
+``start + j`` (the same lookup, over every block; the input cell if nothing wrote it). So the
+answer sits at designated positions, the ``L`` positions before EOS, and :meth:`decode`
+reads only those. Steps = P·T + L + 1, context = n + 1 + P·T + L + 1 (the final canvas
+includes EOS): both grow with the total work P·T, where the MDM needs T + 1 steps.
 """
 
 from __future__ import annotations
@@ -69,15 +75,21 @@ class PramToARM:
         object.__setattr__(self, "processors", positive_int("processors", p))
         object.__setattr__(self, "semantics", Semantics(self.program, p, self.n))
 
+    @property
+    def outputs(self) -> int:
+        """L: the number of output cells, copied out after the last block."""
+        return self.program.output_region(self.n)[1]
+
     def limits(self, resources: Resources) -> Limits:
-        steps = self.processors * positive_int("time bound", resources.time) + 1
+        steps = self.processors * positive_int("time bound", resources.time) + self.outputs + 1
         return Limits(max_steps=steps, max_context=self.n + 2 + steps)
 
     def bound(self, resources: Resources) -> Bound:
-        """The chain-of-thought contrast: steps <= P·T + 1, context <= n + P·T + 2."""
-        return {"steps": th1.arm_steps_bound(resources.processors, resources.time),
+        """The chain-of-thought contrast: steps <= P·T + L + 1, context <= n + P·T + L + 2."""
+        return {"steps": th1.arm_steps_bound(resources.processors, resources.time,
+                                             self.outputs),
                 "context": th1.arm_context_bound(self.n, resources.processors,
-                                                 resources.time)}
+                                                 resources.time, self.outputs)}
 
     def initial_canvas(self, inputs: Sequence[int]) -> Canvas:
         vals = check_inputs(inputs)
@@ -89,21 +101,41 @@ class PramToARM:
         return GenerationProcess(Model.ARM, self.next_step, eos=EOS, name=CONSTRUCTION)
 
     def next_step(self, canvas: Canvas) -> StepOutput:
-        """f: the record at the trailing slot (or EOS once a whole block is halted)."""
+        """f: the record at the trailing slot, then the copied-out output cells, then EOS."""
         last = len(canvas) - 1
         if last < self.n + 1 or canvas[self.n] != SEP or canvas[last] is not MASK:
             raise ConstructionError(f"{CONSTRUCTION}: canvas is not 'input SEP records MASK'")
-        records = canvas[self.n + 1:last]
+        records, copied = self._split(canvas[self.n + 1:last])
         k = len(records)
         P = self.processors
         t, p = k // P + 1, k % P
         if p == 0 and t > 1 and all(s[HALTED] for s in records[k - P:k]):
-            return StepOutput({last: EOS})
+            return self._copy_out(canvas, records, len(copied), last)
+        if copied:
+            raise ConstructionError(f"{CONSTRUCTION}: output cells before the last block")
         prev = records[k - P] if k >= P else initial_slot(p, self.program.num_registers)
         sem = self.semantics
         addr = sem.load_address(prev)
         loaded = self._lookup(canvas, records[:(t - 1) * P], addr) if addr is not None else 0
         return StepOutput({last: sem.advance(prev, loaded, t)}, insert=frozenset((last,)))
+
+    def _split(self, body: Sequence) -> tuple[Sequence[Slot], Sequence[int]]:
+        """``body`` = slot records (tuples) then copied-out cells (ints); anything else raises."""
+        k = next((i for i, s in enumerate(body) if not isinstance(s, tuple)), len(body))
+        records, copied = body[:k], body[k:]
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in copied):
+            raise ConstructionError(f"{CONSTRUCTION}: canvas is not 'input SEP records "
+                                    "outputs MASK'")
+        return records, copied
+
+    def _copy_out(self, canvas: Canvas, records: Sequence[Slot], j: int,
+                  last: int) -> StepOutput:
+        """Copy-out step j: output cell j (latest write, over every block), or EOS."""
+        start, length = self.program.output_region(self.n)
+        if j >= length:
+            return StepOutput({last: EOS})
+        return StepOutput({last: self._lookup(canvas, records, start + j)},
+                          insert=frozenset((last,)))
 
     def _lookup(self, canvas: Canvas, visible: Sequence[Slot], addr: int) -> int:
         """Latest write to ``addr``: scan records from the right; inside a block, by rank."""
@@ -117,11 +149,17 @@ class PramToARM:
         return canvas[addr] if addr < self.n else 0
 
     def decode(self, final: Canvas) -> tuple[int, ...]:
+        """The L copied-out cells: the positions just before EOS, and nothing else."""
         if not final or final[-1] != EOS:
             raise ConstructionError(f"{CONSTRUCTION}: the final canvas does not end with EOS")
-        records = final[self.n + 1:-1]
-        start, length = self.program.output_region(self.n)
-        return tuple(self._lookup(final, records, start + i) for i in range(length))
+        L = self.outputs
+        if len(final) < self.n + 2 + L:
+            raise ConstructionError(f"{CONSTRUCTION}: the final canvas has no {L} output cells")
+        cells = final[len(final) - 1 - L:-1]
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in cells):
+            raise ConstructionError(f"{CONSTRUCTION}: the {L} positions before EOS are not "
+                                    "copied-out output cells")
+        return tuple(cells)
 
     def vocabulary(self) -> dict:
         return {"size": 0, "kind": "wide", "input": "int", "special": [SEP, EOS],
@@ -138,9 +176,12 @@ class PramToARM:
         """What each token means, for trace viewers (written into the trace header)."""
         R = self.program.num_registers
         return pram_schema(CONSTRUCTION, self.program,
-                           f"x_0..x_{{n-1}} SEP | slots of block 1 | block 2 | ... | EOS "
+                           f"x_0..x_{{n-1}} SEP | slots of block 1 | block 2 | ... | "
+                           f"y_0..y_{{L-1}} EOS "
                            f"(n = {self.n}, P = {self.processors})",
-                           [slot_kind(R), int_kind("input", "input value x_i"),
+                           [slot_kind(R),
+                            int_kind("input", "input value x_i, or after the last block "
+                                     "the copied-out output cell y_j"),
                             word_kind("separator", SEP, "end of the input"),
                             word_kind("end", EOS, "every processor has halted")])
 
@@ -149,7 +190,7 @@ class PramToARM:
         lookup :meth:`next_step` uses), each processor's latest slot and the writes of step
         t."""
         body = canvas[self.n + 1:]
-        records = [s for s in body if s is not MASK and s != EOS]
+        records = [s for s in body if isinstance(s, tuple)]
         P = self.processors
         done = len(records) // P
         visible = records[:done * P]

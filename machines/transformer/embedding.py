@@ -18,7 +18,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress, repeat
 from typing import Any
 
 import numpy as np
@@ -30,12 +30,27 @@ from apmdm.machines.tokens import MASK
 @dataclass(frozen=True)
 class TokenCodec:
     """``encode(token) -> tuple[int, ...]`` (one int per field, never called on MASK) and
-    ``decode(fields) -> token``. ``bounds[f] = (lo, hi)`` is each field's declared domain."""
+    ``decode(fields) -> token``. ``bounds[f] = (lo, hi)`` is each field's declared domain.
+
+    Optional batch forms [decision], fast paths with the per-token functions as their
+    reference (a codec that gives them has a differential test against them):
+
+    * ``encode_rows(tokens) -> (k, F) int64 array | None``: the rows ``encode(t)`` for a list
+      of non-MASK tokens, or None whenever it cannot vouch for every row (a token of a kind
+      it does not vectorise, a value that is not a plain int or leaves int64); the per-token
+      path then runs and raises its typed error. The domain check is applied to the array
+      either way (:meth:`encode_positions`).
+    * ``decode_rows(values) -> list | None``: ``[decode(tuple(row)) for row in values]`` for
+      an ``(k, F)`` int64 array, or None whenever some row would not decode cleanly (the
+      per-row path then raises its error, naming the position).
+    """
 
     field_names: tuple[str, ...]
     bounds: tuple[tuple[int, int], ...]
     encode: Callable[[Any], tuple[int, ...]]
     decode: Callable[[tuple[int, ...]], Any]
+    encode_rows: Callable[[Sequence[Any]], np.ndarray | None] | None = None
+    decode_rows: Callable[[np.ndarray], list | None] | None = None
 
     def encode_canvas(self, canvas: Sequence[Any]) -> np.ndarray:
         """``(n, 1 + F)`` int64 array: ``is_mask`` then the fields."""
@@ -48,7 +63,11 @@ class TokenCodec:
         """:meth:`encode_into` for ``canvas[i]`` at every ``i`` in ``positions``, validated per
         field in one vectorised pass; if any value is not a plain in-domain int, the rows are
         redone one by one by :meth:`encode_into`, which raises its typed error at the first
-        bad position (same result and message as the row-by-row encode)."""
+        bad position (same result and message as the row-by-row encode). With
+        ``encode_rows``, the non-MASK tokens are encoded in one batch first; if it declines or
+        a value is out of its domain, the per-token path below decides."""
+        if self.encode_rows is not None and self._encode_batch(out, positions, canvas):
+            return
         rows, vals = [], []
         for i in positions:
             tok = canvas[i]
@@ -69,6 +88,31 @@ class TokenCodec:
             return
         out[rows, 0] = 0
         out[rows, 1:] = vals
+
+    def _encode_batch(self, out: np.ndarray, positions: Sequence[int],
+                      canvas: Sequence[Any]) -> bool:
+        """:meth:`encode_positions` through ``encode_rows``; False (``out`` untouched) if the
+        batch declines or some value lies outside its field's domain."""
+        at = np.asarray(positions, dtype=np.intp).reshape(-1)
+        toks = list(map(canvas.__getitem__, at.tolist()))
+        masked = np.fromiter(map(operator.is_, toks, repeat(MASK)), dtype=bool,
+                             count=len(toks))
+        live = list(compress(toks, ~masked)) if masked.any() else toks
+        nf = len(self.field_names)
+        vals = self.encode_rows(live) if live else np.zeros((0, nf), dtype=np.int64)
+        if not (isinstance(vals, np.ndarray) and vals.dtype == np.int64
+                and vals.shape == (len(live), nf)):
+            return False
+        lo, hi = np.array(self.bounds, dtype=np.int64).reshape(nf, 2).T
+        if not np.all((vals >= lo) & (vals <= hi)):
+            return False
+        rows = at[~masked]
+        out[rows, 0] = 0
+        out[rows, 1:] = vals
+        gaps = at[masked]
+        out[gaps, 0] = 1
+        out[gaps, 1:] = 0
+        return True
 
     def _valid(self, vals: list) -> bool:
         """Every encoded row has F plain ints (no bool), each inside its field's domain."""

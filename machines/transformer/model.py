@@ -88,6 +88,10 @@ def decode_tokens(res: ForwardResult, codec: TokenCodec,
             raise PrecisionError(f"token field readout is not an integer at position {i}")
     else:
         vals = np.rint(vals)
+    if codec.decode_rows is not None:
+        batch = codec.decode_rows(vals.astype(np.int64))
+        if batch is not None:           # None: some row does not decode; the loop names it
+            return batch
     out = []
     for i, row in zip(at.tolist(), vals.astype(np.int64).tolist(), strict=True):
         try:

@@ -56,7 +56,8 @@ def apmdm_step_program(ref: PramToAPMDM, codec: SlotCodec) -> Program:
     prog, n, P, S, w = ref.program, ref.n, ref.processors, ref.memory_size, codec.word_bits
     end = len(prog.instructions)
     p = Program(f"thm4-apmdm:{prog.name}:n{n}", codec.fields(), codec.encode, codec.decode,
-                description=f"Theorem 4 next step for {prog.name} (n={n}, P={P}, S={S}, w={w})")
+                description=f"Theorem 4 next step for {prog.name} (n={n}, P={P}, S={S}, w={w})",
+                encode_rows=codec.encode_rows, decode_rows=codec.decode_rows)
     pos = p.position("pos")
     mask = p.is_mask("mask")
     kind = token(p, "kind")

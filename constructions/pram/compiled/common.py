@@ -54,8 +54,13 @@ instruction; exactly one is 1 for a running processor, none for a halted one, wh
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain, compress, repeat
+from operator import countOf
+
+import numpy as np
 
 from apmdm.constructions.efasp.lang import Feature, Program
 from apmdm.constructions.pram.slot import HEADER, slot_fields
@@ -174,6 +179,48 @@ class SlotCodec:
                     f"w = {self.word_bits} bits (w(n) = bit length of the context + 7, "
                     f"clamped to [{WORD_BITS_MIN}, {WORD_BITS_MAX}]; fixed by n and the "
                     "declared bounds T(n), S(n), never by the instance)")
+
+    def encode_rows(self, tokens: Sequence[object]) -> np.ndarray | None:
+        """:meth:`encode` for a list of tokens in one pass (``TokenCodec.encode_rows``): the
+        ``(k, F)`` int64 rows, or None unless every token is a plain int or a tuple of
+        ``HEADER + R`` plain ints, all inside int64 (then :meth:`encode` decides, token by
+        token, with its errors). The word bound is the codec's domain check on the array."""
+        width = HEADER + self.registers
+        kinds = list(map(type, tokens))
+        is_slot = np.fromiter(map(operator.is_, kinds, repeat(tuple)), dtype=bool,
+                              count=len(kinds))
+        out = np.zeros((len(kinds), width + 3), dtype=np.int64)
+        slots = list(compress(tokens, is_slot))
+        ints = list(compress(tokens, ~is_slot))
+        if countOf(kinds, int) != len(ints):
+            return None                       # bool, str, np.int64, a tuple subclass, ...
+        if slots and (countOf(map(len, slots), width) != len(slots) or countOf(
+                map(type, chain.from_iterable(slots)), int) != width * len(slots)):
+            return None
+        try:
+            if slots:
+                out[is_slot, 0] = 1
+                out[is_slot, 2:2 + width] = np.array(slots, dtype=np.int64)
+            if ints:
+                out[~is_slot, 1] = np.array(ints, dtype=np.int64)
+        except OverflowError:
+            return None
+        return out
+
+    def decode_rows(self, values: np.ndarray) -> list | None:
+        """:meth:`decode` for every row of an ``(k, F)`` int64 array
+        (``TokenCodec.decode_rows``), or None if some row faults (:meth:`decode` raises)."""
+        if values[:, -1].any():
+            return None
+        is_slot = values[:, 0] == 1
+        if is_slot.all():               # an advance step: every read position gets a slot
+            return list(map(tuple, values[:, 2:-1].tolist()))
+        out = values[:, 1].tolist()
+        if is_slot.any():
+            slots = map(tuple, values[is_slot, 2:-1].tolist())
+            for j, slot in zip(np.flatnonzero(is_slot).tolist(), slots, strict=True):
+                out[j] = slot
+        return out
 
     def decode(self, fields: Sequence[int]) -> object:
         if fields[-1]:
@@ -327,9 +374,9 @@ def divide(p: Program, s: SlotView, is_k: dict[int, Feature], program: PramProgr
     division; see the module docstring for the derivation)."""
     code = program.instructions
     ks = [k for k, ins in enumerate(code) if ins.op in DIVIDE_OPS]
-    a = _sum(p, [p.select(is_k[k], s.regs[code[k].args[1]], 0, name=f"dv.a{k}") for k in ks],
+    a = _sum(p, [p.select(is_k[k], s.regs[code[k].args[1]], 0, name=f"dv.a.k{k}") for k in ks],
              0, "dv.a")
-    b = _sum(p, [p.select(is_k[k], s.regs[code[k].args[2]], 0, name=f"dv.b{k}") for k in ks],
+    b = _sum(p, [p.select(is_k[k], s.regs[code[k].args[2]], 0, name=f"dv.b.k{k}") for k in ks],
              0, "dv.b")
     flip = p.compare(b, "<", 0, name="dv.flip")
     a1 = p.select(flip, -a, a, name="dv.a1")
