@@ -152,7 +152,7 @@ def constructions() -> dict[str, Construction]:
 
     table = (
         Construction("pram-mdm", "1", "PRAM -> MDM unmask schedule, one block of P slots per "
-                     "PRAM step: steps <= T+1, context n + P*T", compile_mdm),
+                     "PRAM step: steps <= T+1, context n + P*T + m", compile_mdm),
         Construction("pram-arm", "1", "contrast: PRAM -> chain-of-thought ARM, one slot per "
                      "processor-step, then L copied-out cells: steps P*T+L+1", compile_arm),
         Construction("serial-simulation", "2", "MDM(S) run serially (PRAM(1)): counted "

@@ -175,7 +175,8 @@ def compiled_mdm_runner(compiler: Compiler = compile_mdm_efasp) -> Callable:
                                con.initial_canvas(case.inputs), con.limits(), MDM_NAME)
         out = Outcome(con.decode(res.final), res.counters.steps, res.counters.max_context)
         bound = {"steps": th1.mdm_steps_bound(ref.counters.time),
-                 "context": th1.mdm_context_bound(n, ref.counters.processors, T)}
+                 "context": th1.mdm_context_bound(n, ref.counters.processors, T,
+                                                  case.program.output_region(n)[1])}
         return with_shape("1", con, case.program, out, bound)
     return run
 
@@ -267,7 +268,8 @@ def run_compiled_suite(theorem: str, options: CheckOptions) -> list[CheckRow]:
     rows += compiled_random_rows(theorem, name, runner, options.seed, count)
     b1, b4 = th1.BOUNDS, th4.BOUNDS
     claim = ("compiled transformer as f agrees with the schedule every step; output = PRAM's; "
-             + (f"steps <= {b1.mdm_steps}; context <= {b1.mdm_context}" if theorem == "1"
+             + (f"steps <= {b1.mdm_steps}; context <= {b1.mdm_context} (the transformer "
+                f"copies the answer to the m output positions decode reads)" if theorem == "1"
                 else f"steps <= {b4.apmdm_steps}; context <= {b4.apmdm_context}"))
     return labelled(rows, Category.PROVED_INSTANCE, claim)
 

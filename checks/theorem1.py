@@ -6,13 +6,15 @@ checker compiles the construction, runs it on the MDM (resp. ARM) generation loo
 output region from the final canvas, compares it with the PRAM interpreter's, and holds the
 measured steps and context against the bounds of :mod:`theory.theorem1`:
 
-* MDM: steps ≤ T + 1 (T = the PRAM's running time), context ≤ n + P·T_bound;
+* MDM: steps ≤ T + 1 (T = the PRAM's running time), context ≤ n + P·T_bound + m (m = output
+  cells: the answer is copied out to a block of m canvas positions, and only those are
+  decoded);
 * ARM: steps ≤ P·T + L + 1, context ≤ n + P·T + L + 2 (L output cells copied out).
 
 Each bound is also held from below (metrics ``steps slack`` / ``context slack``, see
-:mod:`apmdm.checks.tightness`): the layout makes the MDM take T or T + 1 steps on a canvas of
-exactly n + P·T_bound, and the ARM exactly its bounds, so a loosened constant (say
-``a = 2``) fails a row.
+:mod:`apmdm.checks.tightness`): the layout makes the MDM take exactly T + 1 steps (T when the
+output region is empty and the bound tight) on a canvas of exactly n + P·T_bound + m, and the
+ARM exactly its bounds, so a loosened constant (say ``a = 2``) fails a row.
 
 The compiler is a parameter (``compiler=``) so tests can feed deliberately broken
 constructions and see the checker fail.
@@ -56,9 +58,11 @@ def mdm_runner(compiler: Callable = compile_mdm) -> Callable:
         con = compiler(case.program, len(case.inputs), T, case.variant)
         res = con.process().run(con.initial_canvas(case.inputs), con.limits())
         out = Outcome(con.decode(res.final), res.counters.steps, res.counters.max_context)
+        n = len(case.inputs)
+        m = case.program.output_region(n)[1]
         bound = {"steps": th.mdm_steps_bound(ref.counters.time),
-                 "context": th.mdm_context_bound(len(case.inputs), ref.counters.processors, T)}
-        return with_slack(out, bound, {"steps": th.MDM_STEPS_SLACK,
+                 "context": th.mdm_context_bound(n, ref.counters.processors, T, m)}
+        return with_slack(out, bound, {"steps": th.mdm_steps_slack(m),
                                        "context": th.MDM_CONTEXT_SLACK})
     return run
 
@@ -97,8 +101,9 @@ def _arm_affordable(case: PramCase, budget: int) -> bool:
     return P * T <= budget
 
 
-MDM_CLAIM = (f"output = PRAM's; steps <= {th.BOUNDS.mdm_steps} (T: PRAM time); context <= "
-             f"{th.BOUNDS.mdm_context} (T: declared time bound)")
+MDM_CLAIM = (f"output = PRAM's, read from its m output positions only; steps <= "
+             f"{th.BOUNDS.mdm_steps} (T: PRAM time); context <= {th.BOUNDS.mdm_context} "
+             "(T: declared time bound)")
 ARM_CLAIM = (f"output = PRAM's; steps <= {th.BOUNDS.arm_steps}; context <= "
              f"{th.BOUNDS.arm_context}")
 
@@ -124,7 +129,8 @@ def run_arm_suite(options: CheckOptions) -> list[CheckRow]:
 
 
 SUITES = (
-    CheckSuite(THEOREM, MDM_NAME, "PRAM -> MDM: steps <= T+1, context <= n + P*T (Theorem 1)",
+    CheckSuite(THEOREM, MDM_NAME, "PRAM -> MDM: steps <= T+1, context <= n + P*T + m "
+               "(Theorem 1)",
                run_mdm_suite),
     CheckSuite(THEOREM, ARM_NAME, "contrast: PRAM -> chain-of-thought ARM, steps = P*T + L + 1",
                run_arm_suite),

@@ -42,24 +42,32 @@ def test_layout_and_costs_on_prefix_sums():
     prog = prefix_sums()
     ref = PRAM(prog).run(X)
     T, P = ref.counters.time, ref.counters.processors
+    m = len(ref.output)
     con, res = run_mdm(prog, X, T + 5)
     assert con.initial_canvas(X)[:8] == X
-    assert con.initial_canvas(X)[8:] == (MASK,) * (P * (T + 5))
-    assert con.decode(res.final) == ref.output
-    assert res.counters.steps == T + 1 <= th.mdm_steps_bound(T)        # loose bound: T + 1
-    assert res.counters.max_context == 8 + P * (T + 5) == th.mdm_context_bound(8, P, T + 5)
-    tight, res2 = run_mdm(prog, X, T)
-    assert res2.counters.steps == T and tight.decode(res2.final) == ref.output
+    assert con.initial_canvas(X)[8:] == (MASK,) * (P * (T + 5) + m)
+    assert con.decode(res.final) == ref.output == res.final[-m:]        # the output block
+    assert res.counters.steps == T + 1 == th.mdm_steps_bound(T)         # loose bound: T + 1
+    assert res.counters.max_context == 8 + P * (T + 5) + m == th.mdm_context_bound(8, P, T + 5,
+                                                                                     m)
+    tight, res2 = run_mdm(prog, X, T)                                  # tight: T + 1 as well
+    assert res2.counters.steps == T + 1 and tight.decode(res2.final) == ref.output
 
 
-def test_block_t_is_filled_at_step_t():
+def test_block_t_is_filled_at_step_t_then_the_output_block():
     prog = prefix_sums()
-    T = PRAM(prog).run(X).counters.time
+    ref = PRAM(prog).run(X)
+    T = ref.counters.time
     con = compile_mdm(prog, 8, T)
-    for rec in con.process().run_stepwise(con.initial_canvas(X), con.limits()):
+    records = list(con.process().run_stepwise(con.initial_canvas(X), con.limits()))
+    assert len(records) == T + 1
+    for rec in records[:T]:
         start = 8 + (rec.step - 1) * 8
         assert rec.events.unmasked == tuple(range(start, start + 8))
         assert all(s[0] == rec.step for s in rec.after[start:start + 8])
+    out = records[-1]                                  # step T + 1: the copy-out
+    assert out.events.unmasked == tuple(range(con.output_start, con.context))
+    assert out.after[con.output_start:] == ref.output
 
 
 def test_priority_and_arbitrary_concurrent_writes():
@@ -82,7 +90,8 @@ def test_halted_copies_carry_no_write():
     prog = prefix_sums()
     T = PRAM(prog).run(X).counters.time
     con, res = run_mdm(prog, X, T + 3)
-    last_blocks = res.final[8 + 8 * T:]
+    last_blocks = res.final[8 + 8 * T:con.output_start]
+    assert len(last_blocks) == 8 * 3
     assert all(s[HALTED] == 1 and s[WADDR] == NO_WRITE for s in last_blocks)
 
 
@@ -119,7 +128,8 @@ def _check_instance(inst):
     con, res = run_mdm(inst.program, x, T + 1, inst.variant)
     assert con.decode(res.final) == inst.result.output
     assert res.counters.steps <= th.mdm_steps_bound(T)
-    assert res.counters.max_context <= th.mdm_context_bound(len(x), con.processors, T + 1)
+    assert res.counters.max_context <= th.mdm_context_bound(len(x), con.processors, T + 1,
+                                                            con.output_length)
     arm = compile_arm(inst.program, len(x), inst.variant)
     res = arm.process().run(arm.initial_canvas(x), arm.limits(Resources(T, 0)))
     assert arm.decode(res.final) == inst.result.output
@@ -202,7 +212,7 @@ class TwoStepsPerBlock(PramToMDM):
             start = self._pos(t, 0)
             if any(tok is MASK for tok in canvas[start:start + P]):
                 return t
-        raise ConstructionError("full")
+        return self.time_bound + 1          # only the output block is left
 
     def _fill_plan(self, canvas, t):
         start = self._pos(t, 0)

@@ -62,11 +62,11 @@ class SweepConstruction:
 CONSTRUCTIONS: tuple[SweepConstruction, ...] = (
     SweepConstruction("pram-arm", "1", PRAM, "P*T + L + 1", "n + P*T + L + 2",
                       "contrast: chain-of-thought ARM, one slot per step"),
-    SweepConstruction("pram-mdm", "1", PRAM, "T + 1", "n + P*T_bound",
+    SweepConstruction("pram-mdm", "1", PRAM, "T + 1", "n + P*T_bound + m",
                       "Theorem 1: PRAM -> MDM, one block of P slots per PRAM step"),
     SweepConstruction("pram-apmdm", "4", PRAM, "2T + 1", "S_bound + 2P",
                       "Theorem 4: PRAM -> AP-MDM, memory edited in place"),
-    SweepConstruction("pram-mdm-compiled", "1", PRAM, "T + 1", "n + P*T_bound",
+    SweepConstruction("pram-mdm-compiled", "1", PRAM, "T + 1", "n + P*T_bound + m",
                       "Theorem 1 with the compiled transformer as next-step function"),
     SweepConstruction("pram-apmdm-compiled", "4", PRAM, "2T + 1", "S_bound + 2P",
                       "Theorem 4 with the compiled transformer as next-step function"),
@@ -202,7 +202,8 @@ def _run_pram(spec: SweepConstruction, cell: Cell, compilers: Mapping[str, Calla
                         "context": th1.arm_context_bound(n_in, c.processors, c.time, L)}
     elif spec.theorem == "1":
         out["bound"] = {"steps": th1.mdm_steps_bound(c.time),
-                        "context": th1.mdm_context_bound(n_in, c.processors, T)}
+                        "context": th1.mdm_context_bound(n_in, c.processors, T,
+                                                         program.output_region(n_in)[1])}
     else:
         out["bound"] = {"steps": th4.apmdm_steps_bound(c.time),
                         "context": th4.apmdm_context_bound(S, c.processors)}

@@ -6,12 +6,14 @@ by an MDM in O(T(n)) decoding steps with context O(P(n)·T(n)).
 **Layout [decision].** For an input ``x`` of length n, a processor count P and a time bound
 T (the program's declared bound, or any T at least its running time)::
 
-    x_0 ... x_{n-1} | block 1: P slots | block 2: P slots | ... | block T: P slots
+    x_0 ... x_{n-1} | block 1: P slots | ... | block T: P slots | output: m cells
 
-The input tokens are the integers themselves; every slot starts as MASK. The slot of
-processor p in block t is the wide token of :mod:`constructions.pram.slot` (the processor's
-state after PRAM step t and the write it made). Input position i counts as "a write of x_i to
-address i at time 0".
+The input tokens are the integers themselves; every slot and output cell starts as MASK. The
+slot of processor p in block t is the wide token of :mod:`constructions.pram.slot` (the
+processor's state after PRAM step t and the write it made). Input position i counts as "a
+write of x_i to address i at time 0". The output block has one position per cell of the
+program's output region ``(start, m) = program.output_region(n)``: output position q holds,
+once filled, the int value of memory cell ``start + q`` when the PRAM halts.
 
 **Next-step function.** ``f(canvas)``, a pure function of the compiled construction (immutable)
 and the canvas:
@@ -25,16 +27,23 @@ and the canvas:
 4. *update* (local): :meth:`Semantics.advance` gives the new slot.
 
 f unmasks block t and keeps every other mask masked. When block t-1 holds only halted
-processors, f fills every remaining block at once with halted copies, so the run ends (no mask
-left) after ``T_run + 1`` steps if the bound is loose, and ``T_run`` if it is tight.
+processors (the PRAM has ended), f fills every remaining block at once with halted copies
+*and* the output block (the *copy-out*): output position q gets the value of the latest write
+to address ``start + q`` among the input and blocks 1..t-1 -- step 3's lookup, with the
+address given by the position instead of a load instruction. So the run ends (no mask left)
+after exactly ``T_run + 1`` steps, whether the bound is loose (the halted copies and the
+copy-out share step T_run + 1) or tight (block T = block T_run is complete, t = T + 1 names
+the output block, and step T_run + 1 fills only it). If block T still has a running
+processor when the slot blocks are full, f fills nothing: the run stops at a fixed point with
+the output block masked, and :meth:`decode` raises (the time bound was too small).
 
-**Costs.** steps ≤ T + 1, context = n + P·T (constants a = 1, b = 1, c = 1 in
-:mod:`theory.theorem1`). The output is decoded from the final canvas with the same lookup at
-time T + 1; a canvas whose last block still has a running processor means the time bound was
-too small (:class:`ConstructionError`).
+**Costs.** steps ≤ T + 1, context = n + P·T + m (constants a = 1, b = 1, c = 1 in
+:mod:`theory.theorem1`). :meth:`decode` reads the m output positions and nothing else (a
+masked output position is a :class:`ConstructionError`).
 
 Broken variants for the checker's own tests override one of the small methods
-(:meth:`PramToMDM._visible_blocks`, :meth:`PramToMDM._prefer`, :meth:`PramToMDM._fill_plan`);
+(:meth:`PramToMDM._visible_blocks`, :meth:`PramToMDM._prefer`, :meth:`PramToMDM._fill_plan`,
+:meth:`PramToMDM._copy_out`);
 the real path has no switches.
 """
 
@@ -47,7 +56,6 @@ from apmdm.constructions.interface import Bound
 from apmdm.constructions.pram.slot import (
     HALTED,
     NO_WRITE,
-    PID,
     WADDR,
     WVAL,
     Semantics,
@@ -96,8 +104,18 @@ class PramToMDM:
     # -- sizes ---------------------------------------------------------------------------------
 
     @property
-    def context(self) -> int:
+    def output_length(self) -> int:
+        """m: the number of output cells, one canvas position each (the output block)."""
+        return self.program.output_region(self.n)[1]
+
+    @property
+    def output_start(self) -> int:
+        """Canvas position of the first output cell: after the input and the T blocks."""
         return self.n + self.processors * self.time_bound
+
+    @property
+    def context(self) -> int:
+        return self.output_start + self.output_length
 
     def limits(self, resources: Resources | None = None) -> Limits:
         """Limits of a run: the canvas is built for the compiled ``time_bound``, so the
@@ -105,15 +123,16 @@ class PramToMDM:
         return Limits(max_steps=3 * (self.time_bound + 1), max_context=self.context)
 
     def bound(self, resources: Resources) -> Bound:
-        """Theorem 1: steps <= T + 1 (T measured), context <= n + P·T_bound."""
+        """Theorem 1: steps <= T + 1 (T measured), context <= n + P·T_bound + m."""
         return {"steps": th1.mdm_steps_bound(resources.time),
-                "context": th1.mdm_context_bound(self.n, self.processors, self.time_bound)}
+                "context": th1.mdm_context_bound(self.n, self.processors, self.time_bound,
+                                                 self.output_length)}
 
     def initial_canvas(self, inputs: Sequence[int]) -> Canvas:
         vals = check_inputs(inputs)
         if len(vals) != self.n:
             raise InvalidArgumentError(f"compiled for n = {self.n}, got {len(vals)} inputs")
-        return vals + (MASK,) * (self.processors * self.time_bound)
+        return vals + (MASK,) * (self.context - self.n)
 
     def process(self) -> GenerationProcess:
         return GenerationProcess(Model.MDM, self.next_step, name=CONSTRUCTION)
@@ -121,17 +140,21 @@ class PramToMDM:
     # -- the next-step function ------------------------------------------------------------------
 
     def next_step(self, canvas: Canvas) -> StepOutput:
-        """f: fill the first all-mask block (or, after halting, every remaining block)."""
+        """f: fill the first all-mask block (or, after halting, every remaining block and the
+        output block)."""
         self._check_shape(canvas)
         t = self._current_block(canvas)
         prev = self._block_states(canvas, t - 1)
+        memory = self._memory(canvas, self._visible_blocks(t))
         if all(s[HALTED] for s in prev):
             fills = {}
             for block in range(t, self.time_bound + 1):
                 for p, s in enumerate(prev):
                     fills[self._pos(block, p)] = halted_copy(s, block)
+            fills.update(self._copy_out(memory))
             return StepOutput(fills, self._keep_masked(canvas, fills))
-        memory = self._memory(canvas, self._visible_blocks(t))
+        if t > self.time_bound:   # slot blocks full, a processor still running: T too small
+            return StepOutput({}, self._keep_masked(canvas, {}))
         sem = self.semantics
         fills = {}
         for p in self._fill_plan(canvas, t):
@@ -146,19 +169,31 @@ class PramToMDM:
     def _pos(self, block: int, p: int) -> int:
         return self.n + (block - 1) * self.processors + p
 
+    def _copy_out(self, memory: dict[int, int]) -> dict[int, int]:
+        """The output block: position ``output_start + q`` gets cell ``start + q`` of
+        ``memory`` (the lookup loads use), 0 for a cell never written."""
+        start, length = self.program.output_region(self.n)
+        return {self.output_start + q: memory.get(start + q, 0) for q in range(length)}
+
     def _check_shape(self, canvas: Canvas) -> None:
         if len(canvas) != self.context:
             raise ConstructionError(
-                f"{CONSTRUCTION}: canvas length {len(canvas)} != n + P*T = {self.context}")
+                f"{CONSTRUCTION}: canvas length {len(canvas)} != n + P*T + m = {self.context}")
 
     def _current_block(self, canvas: Canvas) -> int:
         """1-based index of the first block whose slots are all MASK: the block of the first
-        MASK after the input, which must be entirely masked."""
+        MASK after the input, which must be entirely masked; ``T + 1`` when only the output
+        block is left (it must be entirely masked too)."""
         P = self.processors
         try:
             first = canvas.index(MASK, self.n)
         except ValueError:
             raise ConstructionError(f"{CONSTRUCTION}: no all-mask block left") from None
+        if first >= self.output_start:
+            if first != self.output_start or any(tok is not MASK
+                                                 for tok in canvas[first:self.context]):
+                raise ConstructionError(f"{CONSTRUCTION}: the output block is partly filled")
+            return self.time_bound + 1
         t = (first - self.n) // P + 1
         start = self._pos(t, 0)
         if first != start or any(tok is not MASK for tok in canvas[start:start + P]):
@@ -213,19 +248,22 @@ class PramToMDM:
     # -- decoding --------------------------------------------------------------------------------
 
     def decode(self, final: Canvas) -> tuple[int, ...]:
-        """The PRAM output region read from a completely filled canvas."""
+        """The PRAM output: the m tokens of the output block, and nothing else of the canvas.
+        f fills that block only once every processor has halted, so a masked output position
+        means the run ended before the PRAM did (the time bound was too small)."""
         self._check_shape(final)
-        if any(tok is MASK for tok in final):
-            raise ConstructionError(f"{CONSTRUCTION}: the final canvas still has masks")
-        last = self._block_states(final, self.time_bound)
-        if not all(s[HALTED] for s in last):
-            running = next(s[PID] for s in last if not s[HALTED])
+        block = final[self.output_start:self.context]
+        if any(tok is MASK for tok in block):
+            q = next(q for q, tok in enumerate(block) if tok is MASK)
             raise ConstructionError(
-                f"{CONSTRUCTION}: time bound T = {self.time_bound} too small for "
-                f"{self.program.name} at n = {self.n} (processor {running} still running)")
-        memory = self._memory(final, self.time_bound)
-        start, length = self.program.output_region(self.n)
-        return tuple(memory.get(start + i, 0) for i in range(length))
+                f"{CONSTRUCTION}: output position {self.output_start + q} is masked: the run "
+                f"ended before every processor halted (time bound T = {self.time_bound} too "
+                f"small for {self.program.name} at n = {self.n}?)")
+        bad = next((tok for tok in block if isinstance(tok, bool) or not isinstance(tok, int)),
+                   None)
+        if bad is not None:
+            raise ConstructionError(f"{CONSTRUCTION}: output block holds a non-int token {bad!r}")
+        return tuple(block)
 
     def vocabulary(self) -> dict:
         return {"size": 0, "kind": "wide", "input": "int",
@@ -242,10 +280,12 @@ class PramToMDM:
         """What each token means, for trace viewers (written into the trace header)."""
         R = self.program.num_registers
         return pram_schema(CONSTRUCTION, self.program,
-                           f"x_0..x_{{n-1}} | block 1: P slots | ... | block T: P slots "
-                           f"(n = {self.n}, P = {self.processors}, T = {self.time_bound})",
+                           f"x_0..x_{{n-1}} | block 1: P slots | ... | block T: P slots | "
+                           f"output: m cells (n = {self.n}, P = {self.processors}, "
+                           f"T = {self.time_bound}, m = {self.output_length})",
                            [slot_kind(R), int_kind("input", "input value x_i (memory cell i "
-                                                   "at time 0)")])
+                                                   "at time 0); in the output block: the "
+                                                   "final value of output cell q")])
 
     def decode_state(self, canvas: Canvas) -> dict:
         """The PRAM state a (possibly partial) canvas encodes: the step t of the last complete
@@ -254,7 +294,7 @@ class PramToMDM:
         self._check_shape(canvas)
         P = self.processors
         try:
-            done = (canvas.index(MASK, self.n) - self.n) // P
+            done = min((canvas.index(MASK, self.n) - self.n) // P, self.time_bound)
         except ValueError:
             done = self.time_bound
         states = self._block_states(canvas, done)

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from apmdm.constructions.efasp import CompiledProgram, compile_program
-from apmdm.constructions.efasp.lang import Program
+from apmdm.constructions.efasp.lang import Feature, Program
 from apmdm.constructions.interface import Bound
 from apmdm.constructions.pram.compiled.common import (
     SlotCodec,
@@ -55,35 +55,55 @@ CONSTRUCTION = "thm1-mdm"
 def mdm_step_program(ref: PramToMDM, codec: SlotCodec) -> Program:
     """The E-FASP program of the Theorem-1 next-step function for ``ref``'s sizes."""
     prog, n, P, w = ref.program, ref.n, ref.processors, codec.word_bits
+    T, out0 = ref.time_bound, ref.output_start
+    out_start, _ = prog.output_region(n)
     p = Program(f"thm1-mdm:{prog.name}:n{n}", codec.fields(), codec.encode, codec.decode,
                 description=f"Theorem 1 next step for {prog.name} (n={n}, P={P}, "
-                            f"T={ref.time_bound}, w={w})")
+                            f"T={T}, w={w})")
     pos = p.position("pos")
     blk = p.linear([(p.position_div(P, n, name="blk0"), 1)], 1, name="blk")
     slot_p = p.position_mod(P, n, name="slot_p")
     mask = p.is_mask("mask")
     kind = p.token_field("kind", name="tok.kind")
-    cur = p.seq_min(blk, where=mask, default=ref.time_bound + 1, name="cur")
+    is_out = p.compare(pos, ">=", out0, name="is_out")
+    is_slot = p.not_(is_out, name="is_slot")
+    cur = p.seq_min(blk, where=mask, default=T + 1, name="cur")
     prev_pos = p.linear([(cur, P), (slot_p, 1)], n - 2 * P, name="prev_pos")
     s = fetch_slot(p, prev_pos, pos, prog, w, False, "prev")
     s.pid = slot_p
     prev_halted = p.compare(s.pc, ">=", len(prog.instructions), name="prev_halted")
-    in_cur = p.compare(blk, "==", cur, name="in_cur")
-    all_halted = p.seq_min(prev_halted, where=in_cur, default=1, name="all_halted")
+    in_cur = p.and_(p.compare(blk, "==", cur, name="blk_is_cur"), is_slot, name="in_cur")
+    # The PRAM has ended iff every processor of block cur-1 halted: seen through the slots of
+    # block cur (their fetched predecessors) while a slot block is masked (cur <= T); when
+    # only the output block is left (cur = T + 1, no slot of block cur) straight from the
+    # halted fields of block T (0 while block T is masked, i.e. whenever cur <= T).
+    halted_before = p.seq_min(prev_halted, where=in_cur, default=0, name="halted_before")
+    halted_last = p.seq_min(p.token_field("halted", name="tok.halted"),
+                            where=p.compare(blk, "==", T, name="in_last"), default=0,
+                            name="halted_last")
+    all_halted = p.or_(halted_before, halted_last, name="all_halted")
     fill = p.and_(mask, p.or_(in_cur, all_halted, name="fill_block"), name="fill")
     dec = decode_step(p, s, prog, codec.address_bound, False, w, ref.context)
-    # memory read: latest write record, else the input cell, else 0
     waddr, wval = p.token_field("waddr", name="tok.waddr"), p.token_field("wval", name="tok.wval")
-    written = p.rightmost_match(dec.load_addr, waddr, wval, where=kind, name="mem.slot")
-    found = p.rightmost_match(dec.load_addr, waddr, 1, where=kind, name="mem.found")
-    is_input = p.compare(pos, "<", n, name="is_input")
     val = p.token_field("val", name="tok.val")
-    initial = p.rightmost_match(dec.load_addr, pos, val, where=is_input, name="mem.input")
-    loaded = p.select(found, written, initial, name="loaded")
+    is_input = p.compare(pos, "<", n, name="is_input")
+
+    def read_memory(query: Feature, prefix: str, name: str) -> Feature:
+        """Memory cell ``query``: the latest write record, else the input cell, else 0."""
+        written = p.rightmost_match(query, waddr, wval, where=kind, name=f"{prefix}.slot")
+        found = p.rightmost_match(query, waddr, 1, where=kind, name=f"{prefix}.found")
+        initial = p.rightmost_match(query, pos, val, where=is_input, name=f"{prefix}.input")
+        return p.select(found, written, initial, name=name)
+
+    loaded = read_memory(dec.load_addr, "mem", "loaded")
+    # copy-out: output position out0 + q reads cell out_start + q, the same lookup as a load
+    # (its query is a position feature, so these heads run beside the first layers)
+    copied = read_memory(p.linear([(pos, 1)], out_start - out0, name="out_addr"), "out",
+                         "copied")
     ex = execute_step(p, s, dec, loaded, prog, P, n, w)
-    fault = p.and_(fill, dec.fault, name="fault")
-    p.output_fields(p.const(1, name="out.kind"), p.const(0, name="out.val"), blk, slot_p,
-                    ex.pc, ex.halted, ex.waddr, ex.wval, *ex.regs, fault)
+    fault = p.and_(fill, is_slot, dec.fault, name="fault")
+    p.output_fields(is_slot, copied, blk, slot_p, ex.pc, ex.halted, ex.waddr, ex.wval,
+                    *ex.regs, fault)
     p.output_controls(remask=p.and_(mask, p.not_(fill, name="not_fill"), name="keep"))
     return p
 
