@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from apmdm.constructions.pram.compiled.apmdm import compile_apmdm_efasp
 from apmdm.constructions.pram.compiled.common import SlotCodec
+from apmdm.constructions.pram.compiled.mdm import compile_mdm_efasp
 from apmdm.constructions.pram.slot import HEADER
 from apmdm.machines.errors import ApmdmError
 from apmdm.machines.pram import PRAM
@@ -153,6 +154,23 @@ def test_compiled_theorem4_run_is_the_same_with_and_without_batches():
     assert [r.output for r in runs[0]] == [r.output for r in runs[1]]
     assert con.decode(runs[0][-1].after) == PRAM(lib.program, lib.variant).run(
         lib.make_input(8, random.Random(5))).output
+
+
+def test_compiled_theorem1_run_is_the_same_with_and_without_batches():
+    lib = LIBRARY["prefix-sum"]
+    b = lib.bounds.at(4)
+    con = compile_mdm_efasp(lib.program, 4, b.time, lib.variant)
+    model = con.compiled.transformer
+    assert model.codec.encode_rows is not None and model.codec.decode_rows is not None
+    plain = CompiledTransformer(model.spec, dataclasses.replace(
+        model.codec, encode_rows=None, decode_rows=None), model.name, model.info)
+    inputs = lib.make_input(4, random.Random(3))
+    start = con.initial_canvas(inputs)
+    runs = [list(GenerationProcess(Model.MDM, transformer_generation_step(m)).run_stepwise(
+        start, con.limits())) for m in (model, plain)]
+    assert [r.after for r in runs[0]] == [r.after for r in runs[1]]
+    assert [r.output for r in runs[0]] == [r.output for r in runs[1]]
+    assert con.decode(runs[0][-1].after) == PRAM(lib.program, lib.variant).run(inputs).output
 
 
 def test_the_comparison_catches_a_broken_batch_encode():

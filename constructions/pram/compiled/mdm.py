@@ -59,7 +59,8 @@ def mdm_step_program(ref: PramToMDM, codec: SlotCodec) -> Program:
     out_start, _ = prog.output_region(n)
     p = Program(f"thm1-mdm:{prog.name}:n{n}", codec.fields(), codec.encode, codec.decode,
                 description=f"Theorem 1 next step for {prog.name} (n={n}, P={P}, "
-                            f"T={T}, w={w})")
+                            f"T={T}, w={w})",
+                encode_rows=codec.encode_rows, decode_rows=codec.decode_rows)
     pos = p.position("pos")
     blk = p.linear([(p.position_div(P, n, name="blk0"), 1)], 1, name="blk")
     slot_p = p.position_mod(P, n, name="slot_p")
