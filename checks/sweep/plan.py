@@ -27,7 +27,7 @@ DEFAULT_SERIES: tuple[tuple[str, str, int], ...] = (
     ("pram-apmdm", "sum", 4096),
     ("pram-apmdm-compiled", "prefix-sum", 16),
     ("pram-mdm-compiled", "prefix-sum", 8),
-    ("tm-arm", "zeros-then-ones", 128),
+    ("tm-arm", "zeros-then-ones", 256),
     ("tm-apmdm", "zeros-then-ones", 256),
 )
 DEFAULT_N = (4, 4096)
