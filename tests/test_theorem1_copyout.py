@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,8 +23,9 @@ from apmdm.constructions.pram.mdm import PramToMDM, compile_mdm
 from apmdm.constructions.pram.slot import WADDR, WVAL
 from apmdm.machines.errors import CompiledModelMismatch, ConstructionError
 from apmdm.machines.pram import PRAM, Variant
-from apmdm.machines.process import Model, StopReason
+from apmdm.machines.process import GenerationProcess, Model, StopReason
 from apmdm.machines.tokens import MASK
+from apmdm.machines.transformer.model import token_readout, transformer_next_step
 from apmdm.theory import theorem1 as th
 from tests.pram_test_programs import concurrent_writes, prefix_sums, read_after_write
 
@@ -268,3 +270,20 @@ def test_compiled_copy_out_head_broken_is_caught():
     msg = str(err.value)
     assert f"step {T + 1}" in msg and "transformer differs from its E-FASP program" in msg
     assert "out.slot" in msg
+
+
+def test_compiled_fields_stay_in_the_codec_domain_at_every_filled_position():
+    """The compiled MDM writes every field of every token it fills inside the codec's declared
+    domain, the output block included (its ``t`` is T+1): a consumer that keeps the raw fields
+    (the serial PRAM of Theorem 2) re-embeds them without a decode/encode round trip."""
+    lib, inputs, ref = _sum_case(2)
+    con = compile_mdm_efasp(lib.program, 2, ref.counters.time, lib.variant)
+    model = con.compiled.transformer
+    lo, hi = np.array(model.codec.bounds).T
+    steps = list(GenerationProcess(Model.MDM, transformer_next_step(model)).run_stepwise(
+        con.initial_canvas(inputs), con.limits()))
+    for step in steps:
+        filled = [i for i, t in enumerate(step.before) if t is MASK and step.after[i] is not MASK]
+        vals = token_readout(model.run(step.before), np.array(filled))
+        assert np.all((vals >= lo) & (vals <= hi)), (step.before, filled)
+    assert steps[-1].after[con.reference.output_start:] == ref.output

@@ -153,7 +153,11 @@ class CompiledPramMDM:
 
 
 def codec_for(ref: PramToMDM, word_bits: int, address_bound: int) -> SlotCodec:
-    return SlotCodec(ref.program.num_registers, word_bits, ref.time_bound, ref.processors,
+    """The slot codec of the Theorem-1 layout. ``t`` ranges over 0..T+1: the output block is
+    the (T+1)-th block, and the transformer writes its block index into ``t`` there too (the
+    int token it fills ignores the field on decode, but the field must stay in the declared
+    domain: the serial PRAM of Theorem 2 re-embeds the fields it holds)."""
+    return SlotCodec(ref.program.num_registers, word_bits, ref.time_bound + 1, ref.processors,
                      len(ref.program.instructions), address_bound)
 
 
