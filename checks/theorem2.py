@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
@@ -164,27 +165,40 @@ class SweepResult:
         return not self.failure
 
 
-def sweep(examples: int, max_size: int, seed_value: int = 0,
-          forward_cls: type = CountedForward) -> SweepResult:
-    seen: list[Theorem2Result] = []
+def sweep_instances(examples: int, max_size: int, seed_value: int,
+                    check: Callable[[MDMInstance], Any]) -> tuple[list, str]:
+    """Run ``check`` on ``examples`` seeded hypothesis-drawn locator MDMs (``mdm_instances``):
+    the results it returned (None: instance skipped) and the first failure's message ("" if
+    none). ``check`` raises AssertionError to fail an instance."""
+    seen: list = []
 
     @seed(seed_value)
     @settings(max_examples=examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(mdm_instances(max_size=max_size))
     def prop(inst: MDMInstance) -> None:
-        try:
-            res = check_mdm_run(inst.model, inst.canvas, forward_cls)
-        except ApmdmError as exc:
-            raise AssertionError(f"{inst.description}: {type(exc).__name__}: {exc}") from exc
-        seen.append(res)
-        assert res.ok, f"{inst.description} on {inst.canvas!r}: {res.describe()}"
+        res = check(inst)
+        if res is not None:
+            seen.append(res)
+            assert res.ok, f"{inst.description} on {inst.canvas!r}: {res.describe()}"
 
     failure = ""
     try:
         prop()
     except AssertionError as exc:
         failure = str(exc).splitlines()[0] if str(exc) else "assertion failed"
+    return seen, failure
+
+
+def sweep(examples: int, max_size: int, seed_value: int = 0,
+          forward_cls: type = CountedForward) -> SweepResult:
+    def check(inst: MDMInstance) -> Theorem2Result:
+        try:
+            return check_mdm_run(inst.model, inst.canvas, forward_cls)
+        except ApmdmError as exc:
+            raise AssertionError(f"{inst.description}: {type(exc).__name__}: {exc}") from exc
+
+    seen, failure = sweep_instances(examples, max_size, seed_value, check)
     worst = max(seen, key=lambda r: (r.passes / r.size, r.size)) if seen else None
     return SweepResult(len(seen), worst, failure)
 

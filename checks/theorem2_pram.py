@@ -24,10 +24,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hypothesis import HealthCheck, given, seed, settings
-
 from apmdm.checks.suite import Category, CheckOptions, CheckRow, CheckSuite, timed
-from apmdm.checks.theorem2 import MDMInstance, check_mdm_run, mdm_instances
+from apmdm.checks.theorem2 import MDMInstance, check_mdm_run, sweep_instances
 from apmdm.constructions.serial.nets import left_to_right_mdm, masked_canvas
 from apmdm.constructions.serial.pram_forward import (
     ImageEdit,
@@ -166,23 +164,7 @@ class PramSweep:
 def pram_sweep(examples: int, max_size: int, seed_value: int = 0) -> PramSweep:
     """Hypothesis-generated MDMs of the locator family (``mdm_instances``) on the PRAM. An
     instance whose readout breaks the MDM restriction must be refused by both machines."""
-    seen: list[PramTheorem2Result] = []
-
-    @seed(seed_value)
-    @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(mdm_instances(max_size=max_size))
-    def prop(inst: MDMInstance) -> None:
-        res = _checked(inst)
-        if res is not None:
-            seen.append(res)
-            assert res.ok, f"{inst.description} on {inst.canvas!r}: {res.describe()}"
-
-    failure = ""
-    try:
-        prop()
-    except AssertionError as exc:
-        failure = str(exc).splitlines()[0] if str(exc) else "assertion failed"
+    seen, failure = sweep_instances(examples, max_size, seed_value, _checked)
     worst = max(seen, key=lambda r: (r.passes / r.size, r.size)) if seen else None
     return PramSweep(len(seen), worst, failure)
 
@@ -223,7 +205,7 @@ def sweep_row(res: PramSweep) -> CheckRow:
 
 def run_suite(options: CheckOptions) -> list[CheckRow]:
     """Default: the worst-case locator MDM at S = 8, 16, the compiled Theorem-1 MDM of
-    ``sum`` at n = 1 (S = 7), 12 hypothesis-drawn locator MDMs (S ≤ 8) and the rational
+    ``sum`` at n = 1 (S = 8), 12 hypothesis-drawn locator MDMs (S ≤ 8) and the rational
     networks of :func:`rational_instance`; ``--quick``: S = 8 only. Larger sizes:
     ``tests/test_theorem2_pram.py`` (slow) and ``benchmarks/theorem2_pram.py``."""
     model = left_to_right_mdm()
