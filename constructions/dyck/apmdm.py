@@ -65,6 +65,16 @@ class DyckChoice:
     letter: int = 0
 
 
+
+def check_generator_sizes(k: object, max_length: object) -> None:
+    """Typed errors for a Dyck generator's alphabet size ``k`` (a positive int) and its
+    optional length cap ``max_length`` (an int >= 0 or None)."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise InvalidArgumentError(f"k must be a positive integer, got {k!r}")
+    if max_length is not None and (isinstance(max_length, bool)
+                                   or not isinstance(max_length, int) or max_length < 0):
+        raise InvalidArgumentError(f"max_length must be >= 0, got {max_length!r}")
+
 @dataclass(frozen=True)
 class DyckGenerator:
     """The pair-insertion AP-MDM for Dyck-k.
@@ -82,15 +92,11 @@ class DyckGenerator:
     name: str = field(default="dyck-pair-insertion", compare=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
-            raise InvalidArgumentError(f"k must be a positive integer, got {self.k!r}")
+        check_generator_sizes(self.k, self.max_length)
         if not (isinstance(self.stop_num, int) and isinstance(self.stop_den, int)
                 and 0 < self.stop_num < self.stop_den):
             raise InvalidArgumentError(
                 f"stop probability {self.stop_num}/{self.stop_den} must lie strictly in (0, 1)")
-        if self.max_length is not None and (not isinstance(self.max_length, int)
-                                            or self.max_length < 0):
-            raise InvalidArgumentError(f"max_length must be >= 0, got {self.max_length!r}")
 
     eos = EOS
 

@@ -52,7 +52,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from apmdm.constructions.dyck.apmdm import BOS, DRAW_BITS, EOS, Exploration
+from apmdm.constructions.dyck.apmdm import BOS, DRAW_BITS, EOS, Exploration, check_generator_sizes
 from apmdm.machines.errors import ConstructionError, InvalidArgumentError
 from apmdm.machines.process import (
     GenerationProcess,
@@ -124,12 +124,7 @@ class PerPositionDyck:
     name: str = field(default="dyck-per-position", compare=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
-            raise InvalidArgumentError(f"k must be a positive integer, got {self.k!r}")
-        if self.max_length is not None and (isinstance(self.max_length, bool)
-                                            or not isinstance(self.max_length, int)
-                                            or self.max_length < 0):
-            raise InvalidArgumentError(f"max_length must be >= 0, got {self.max_length!r}")
+        check_generator_sizes(self.k, self.max_length)
 
     eos = EOS
 
