@@ -84,11 +84,15 @@ def _eval(expr: sympy.Expr, **values: int) -> int:
     return int(out)
 
 
-def steps_bound(length: int) -> int:
-    """Steps the pair-insertion generator takes for a word of even ``length``."""
+def _even(length: int) -> int:
     if length % 2:
         raise ValueError(f"Dyck words have even length, got {length}")
-    return _eval(STEPS_BOUND, n=length)
+    return length
+
+
+def steps_bound(length: int) -> int:
+    """Steps the pair-insertion generator takes for a word of even ``length``."""
+    return _eval(STEPS_BOUND, n=_even(length))
 
 
 def context_bound(length: int) -> int:
@@ -101,9 +105,7 @@ def round_rule_first_failure(d: int) -> int:
 
 def per_position_steps_bound(length: int) -> int:
     """Most steps of the per-position generator over all runs to a word of even ``length``."""
-    if length % 2:
-        raise ValueError(f"Dyck words have even length, got {length}")
-    return _eval(PER_POSITION_STEPS_BOUND, n=length)
+    return _eval(PER_POSITION_STEPS_BOUND, n=_even(length))
 
 
 def per_position_context_bound(length: int) -> int:

@@ -52,7 +52,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from apmdm.constructions.dyck.apmdm import BOS, DRAW_BITS, EOS, Exploration, check_generator_sizes
+from apmdm.constructions.dyck.apmdm import (
+    BOS,
+    DRAW_BITS,
+    EOS,
+    SAMPLE_LIMITS,
+    Exploration,
+    check_generator_sizes,
+)
 from apmdm.machines.errors import ConstructionError, InvalidArgumentError
 from apmdm.machines.process import (
     GenerationProcess,
@@ -67,7 +74,6 @@ from apmdm.theory.dyck import alphabet, inverse
 
 SEP = "SEP"
 PHASES = ("grow", "decide", "fill-left", "fill-right")
-SAMPLE_LIMITS = Limits(10_000, 100_000)
 
 
 @dataclass(frozen=True)
